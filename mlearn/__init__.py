@@ -1,5 +1,19 @@
-"""mlearn: fast, scikit-learn compatible Mahalanobis metric learning."""
+"""mlearn: fast, scikit-learn compatible Mahalanobis metric learning.
+
+Learners end with ``components_ = L`` (``M = LᵀL``) and share
+:class:`~mlearn.base.MahalanobisMixin`: ``transform``, ``pair_distance``,
+``get_metric`` and ``get_mahalanobis_matrix``.
+"""
+
+from mlearn._constraints import Constraints
+from mlearn._covariance import Covariance
+from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
 
-__all__ = []
+__all__ = [
+    "Constraints",
+    "Covariance",
+    "paired_mahalanobis",
+    "pairwise_mahalanobis",
+]

@@ -1,0 +1,1 @@
+"""All numba code of mlearn lives in this package (see DESIGN.md, "Kernels")."""

@@ -1,0 +1,8 @@
+"""Compilation flags shared by every kernel.
+
+``FASTMATH`` leaves out ``nnan``/``ninf`` so NaN and infinity keep their meaning.
+"""
+
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+SERIAL = dict(nogil=True, cache=True, fastmath=FASTMATH)
+PARALLEL = dict(nogil=True, cache=False, parallel=True, fastmath=FASTMATH)

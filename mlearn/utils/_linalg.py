@@ -1,0 +1,109 @@
+"""Conversions between a Mahalanobis matrix ``M`` and a linear map ``L`` (M = LᵀL)."""
+
+import numpy as np
+
+# numpy.linalg rather than scipy.linalg on purpose: scipy wheels bundle their own
+# OpenBLAS whose spinning threads slow down numpy's BLAS calls made right after.
+
+
+def _psd_tolerance(w, dtype):
+    """Eigenvalues above ``-tol`` count as zero rather than as negative."""
+    scale = max(float(np.max(np.abs(w))) if w.size else 0.0, 1.0e-300)
+    return scale * w.shape[0] * np.finfo(dtype).eps * 100.0
+
+
+def _check_square_symmetric(M, name="M"):
+    M = np.asarray(M)
+    if M.ndim != 2 or M.shape[0] != M.shape[1]:
+        raise ValueError(f"{name} must be a square 2-D matrix, got shape {M.shape}.")
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    dtype = M.dtype if M.dtype in (np.float32, np.float64) else np.float64
+    M = M.astype(np.float64, copy=False)
+    scale = max(float(np.max(np.abs(M))) if M.size else 0.0, 1.0e-300)
+    asym = float(np.max(np.abs(M - M.T))) if M.size else 0.0
+    if asym > 1.0e3 * np.finfo(dtype).eps * scale:
+        raise ValueError(
+            f"{name} must be symmetric; max |{name} - {name}ᵀ| is {asym:.3g}."
+        )
+    return (M + M.T) / 2.0, dtype
+
+
+def components_from_metric(M, n_components=None, *, strict=True):
+    """Return ``L`` with ``LᵀL = M`` for a positive semi-definite ``M``.
+
+    Cholesky is tried first (exact and cheap for a positive definite ``M``); a
+    singular ``M`` falls back to an eigendecomposition in which eigenvalues that are
+    negative only by round-off are clipped to zero.
+
+    Parameters
+    ----------
+    M : array-like of shape (n_features, n_features)
+        Symmetric positive semi-definite matrix.
+    n_components : int, default=None
+        Keep the ``n_components`` largest eigen-directions: ``L`` then has shape
+        ``(n_components, n_features)`` and ``LᵀL`` is the best rank-``n_components``
+        approximation of ``M``. ``None`` keeps all ``n_features`` rows.
+    strict : bool, default=True
+        Raise on a clearly non-PSD ``M``. With ``False`` its negative part is
+        dropped (projection onto the PSD cone).
+
+    Returns
+    -------
+    L : ndarray of shape (n_components, n_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> L = components_from_metric(np.array([[4.0, 2.0], [2.0, 2.0]]))
+    >>> np.allclose(L.T @ L, [[4.0, 2.0], [2.0, 2.0]])
+    True
+    """
+    M, dtype = _check_square_symmetric(M)
+    d = M.shape[0]
+    if n_components is not None and not 1 <= n_components <= d:
+        raise ValueError(
+            f"n_components ({n_components}) must be between 1 and n_features ({d})."
+        )
+    if n_components is None or n_components == d:
+        try:
+            C = np.linalg.cholesky(M)
+            return np.ascontiguousarray(C.T).astype(dtype, copy=False)
+        except np.linalg.LinAlgError:
+            pass
+    w, V = np.linalg.eigh(M)
+    tol = _psd_tolerance(w, dtype)
+    if strict and w[0] < -tol:
+        raise ValueError(
+            f"The matrix is not positive semi-definite: its smallest eigenvalue is "
+            f"{w[0]:.6g} (tolerance {tol:.3g})."
+        )
+    w = np.clip(w, 0.0, None)
+    order = np.argsort(w)[::-1]
+    if n_components is not None:
+        order = order[:n_components]
+    L = (V[:, order] * np.sqrt(w[order])).T
+    return np.ascontiguousarray(L).astype(dtype, copy=False)
+
+
+def metric_from_components(L):
+    """Return ``M = LᵀL``."""
+    L = np.asarray(L)
+    return L.T @ L
+
+
+def project_psd(M):
+    """Nearest (Frobenius) positive semi-definite matrix: negative eigenvalues → 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> project_psd(np.diag([1.0, -2.0]))
+    array([[1., 0.],
+           [0., 0.]])
+    """
+    M, dtype = _check_square_symmetric(M)
+    w, V = np.linalg.eigh(M)
+    w = np.clip(w, 0.0, None)
+    P = (V * w) @ V.T
+    return ((P + P.T) / 2.0).astype(dtype, copy=False)

@@ -1,0 +1,75 @@
+"""Shared fixtures: seeds, dtypes, small datasets and the list of estimators."""
+
+import inspect
+import os
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+
+import mlearn
+
+# numba's on-disk cache must be writable (CI sets NUMBA_CACHE_DIR; default here).
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
+                                                      "..", ".numba_cache"))
+
+
+def all_estimators():
+    """Every estimator class exported by ``mlearn`` (new learners join by export)."""
+    out = []
+    for name in mlearn.__all__:
+        obj = getattr(mlearn, name)
+        if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+            out.append(obj)
+    return out
+
+
+def supervised_estimators():
+    """Estimators that take ``fit(X, y)`` with points (not pairs)."""
+    from mlearn.base import PairsClassifierMixin
+
+    return [E for E in all_estimators() if not issubclass(E, PairsClassifierMixin)]
+
+
+def pairs_estimators():
+    from mlearn.base import PairsClassifierMixin
+
+    return [E for E in all_estimators() if issubclass(E, PairsClassifierMixin)]
+
+
+def fast_instance(Estimator, **params):
+    """An instance with small settings so a fit takes milliseconds; a learner
+    can declare ``_test_params`` (a dict) to be used here."""
+    kw = dict(getattr(Estimator, "_test_params", {}))
+    kw.update(params)
+    est = Estimator()
+    valid = est.get_params()
+    if "random_state" in valid:
+        kw.setdefault("random_state", 0)
+    return est.set_params(**{k: v for k, v in kw.items() if k in valid})
+
+
+@pytest.fixture(params=[np.float64, np.float32], ids=["float64", "float32"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)
+
+
+def make_blobs_data(n_per_class=20, n_classes=3, n_features=4, noise_dims=0,
+                    random_state=0):
+    """Classes separated along the first axes plus optional large noise axes."""
+    rs = np.random.RandomState(random_state)
+    centers = rs.normal(scale=3.0, size=(n_classes, n_features))
+    X = np.vstack([c + rs.normal(size=(n_per_class, n_features)) for c in centers])
+    y = np.repeat(np.arange(n_classes), n_per_class)
+    if noise_dims:
+        X = np.hstack([X, rs.normal(scale=20.0, size=(X.shape[0], noise_dims))])
+    return X, y
+
+
+def tolerance(dtype):
+    return {np.float32: 1e-4, np.float64: 1e-10}[np.dtype(dtype).type]
