@@ -3,7 +3,6 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils import check_array
 
 FLOAT_DTYPES = (np.float64, np.float32)
 

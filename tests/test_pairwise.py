@@ -1,0 +1,183 @@
+"""Distance kernels against scipy's cdist and a plain numpy twin."""
+
+import re
+
+import numpy as np
+import pytest
+from conftest import tolerance
+from scipy.spatial.distance import cdist
+
+from mlearn import paired_mahalanobis, pairwise_mahalanobis
+from mlearn._kernels._distances import _point_mahalanobis
+from mlearn.pairwise import paired_mahalanobis_indexed
+
+
+def random_metric(d, rank=None, seed=0):
+    rs = np.random.RandomState(seed)
+    A = rs.normal(size=(rank or d, d))
+    return A.T @ A + (0 if rank else 0.1 * np.eye(d))
+
+
+def numpy_pairwise(X, Y, M):
+    """Twin: the definition, one difference at a time (no expansion)."""
+    diff = X[:, None, :].astype(np.float64) - Y[None, :, :]
+    return np.sqrt(np.einsum("ijk,kl,ijl->ij", diff, M, diff).clip(0))
+
+
+@pytest.mark.parametrize("d", [1, 3, 17])
+def test_pairwise_matches_cdist_and_numpy(d, dtype):
+    rs = np.random.RandomState(d)
+    X = rs.normal(size=(40, d)).astype(dtype)
+    Y = rs.normal(size=(25, d)).astype(dtype)
+    M = random_metric(d)
+    D = pairwise_mahalanobis(X, Y, M=M)
+    assert D.dtype == dtype
+    ref = cdist(X.astype(np.float64), Y.astype(np.float64), "mahalanobis", VI=M)
+    np.testing.assert_allclose(D, ref, rtol=tolerance(dtype), atol=tolerance(dtype))
+    np.testing.assert_allclose(D, numpy_pairwise(X, Y, M), rtol=tolerance(dtype),
+                               atol=tolerance(dtype))
+    D2 = pairwise_mahalanobis(X, Y, M=M, squared=True)
+    np.testing.assert_allclose(D2, ref**2, rtol=tolerance(dtype) * 10,
+                               atol=tolerance(dtype))
+
+
+def test_L_and_M_give_same_distances():
+    rs = np.random.RandomState(1)
+    L = rs.normal(size=(2, 5))  # low rank: M singular
+    X, Y = rs.normal(size=(30, 5)), rs.normal(size=(20, 5))
+    np.testing.assert_allclose(pairwise_mahalanobis(X, Y, L=L),
+                               pairwise_mahalanobis(X, Y, M=L.T @ L), atol=1e-10)
+    np.testing.assert_allclose(pairwise_mahalanobis(X, Y, L=L),
+                               numpy_pairwise(X, Y, L.T @ L), atol=1e-10)
+
+
+def test_self_distances_and_duplicates():
+    rs = np.random.RandomState(2)
+    X = rs.normal(size=(20, 4)) * 100.0
+    X = np.vstack([X, X[:5]])  # exact duplicates
+    M = random_metric(4)
+    D = pairwise_mahalanobis(X, M=M)
+    np.testing.assert_array_equal(np.diag(D), 0.0)
+    np.testing.assert_allclose(D, D.T, atol=1e-9)
+    # duplicates: zero up to the expansion's round-off relative to ‖Lx‖
+    scale = np.sqrt(np.max(np.einsum("ij,jk,ik->i", X, M, X)))
+    assert np.max(np.diag(D[20:, :5])) < 1e-6 * scale
+    assert np.all(D >= 0)
+
+
+def test_blocked_result_equals_single_block(monkeypatch):
+    import mlearn.pairwise as pw
+
+    rs = np.random.RandomState(3)
+    X, Y = rs.normal(size=(300, 6)), rs.normal(size=(50, 6))
+    M = random_metric(6)
+    full = pairwise_mahalanobis(X, Y, M=M)
+    monkeypatch.setattr(pw, "_BLOCK_BYTES", 8 * 50 * 7)  # 7 rows per block
+    # same values up to BLAS's blocking of the sums
+    np.testing.assert_allclose(pairwise_mahalanobis(X, Y, M=M), full, rtol=1e-13)
+
+
+def test_read_only_and_non_contiguous_inputs():
+    rs = np.random.RandomState(4)
+    X = np.asfortranarray(rs.normal(size=(30, 8)))[:, ::2]
+    Y = rs.normal(size=(20, 4))
+    M = random_metric(4)
+    X.setflags(write=False)
+    Y.setflags(write=False)
+    M.setflags(write=False)
+    np.testing.assert_allclose(pairwise_mahalanobis(X, Y, M=M),
+                               cdist(X, Y, "mahalanobis", VI=M), atol=1e-10)
+    np.testing.assert_allclose(paired_mahalanobis(X[:20], Y, M=M),
+                               np.diag(cdist(X[:20], Y, "mahalanobis", VI=M)),
+                               atol=1e-10)
+
+
+def test_paired_matches_numpy(dtype):
+    rs = np.random.RandomState(5)
+    X = rs.normal(size=(50, 7)).astype(dtype)
+    Y = rs.normal(size=(50, 7)).astype(dtype)
+    M = random_metric(7)
+    d = paired_mahalanobis(X, Y, M=M)
+    assert d.dtype == dtype
+    diff = X.astype(np.float64) - Y
+    ref = np.sqrt(np.einsum("ij,jk,ik->i", diff, M, diff))
+    np.testing.assert_allclose(d, ref, rtol=tolerance(dtype))
+    np.testing.assert_allclose(paired_mahalanobis(X, Y, M=M, squared=True), ref**2,
+                               rtol=tolerance(dtype) * 10)
+
+
+def test_indexed_paired_and_point_kernel():
+    rs = np.random.RandomState(6)
+    X = rs.normal(size=(40, 5))
+    L = rs.normal(size=(3, 5))
+    ia, ib = rs.randint(0, 40, size=100), rs.randint(0, 40, size=100)
+    ref = np.linalg.norm((X[ia] - X[ib]) @ L.T, axis=1)
+    np.testing.assert_allclose(paired_mahalanobis_indexed(X, ia, ib, L), ref,
+                               rtol=1e-12)
+    for a, b in zip(ia[:5], ib[:5]):
+        assert _point_mahalanobis(L, False, X[a], X[b]) == pytest.approx(
+            np.linalg.norm(L @ (X[a] - X[b])), rel=1e-12)
+
+
+def test_results_do_not_depend_on_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    rs = np.random.RandomState(7)
+    X, Y = rs.normal(size=(500, 16)), rs.normal(size=(300, 16))
+    M = random_metric(16)
+    with threadpool_limits(1):
+        one = pairwise_mahalanobis(X, Y, M=M)
+    many = pairwise_mahalanobis(X, Y, M=M)
+    np.testing.assert_allclose(one, many, rtol=1e-12, atol=1e-12)
+
+
+def test_dask_in_dask_out():
+    da = pytest.importorskip("dask.array")
+    rs = np.random.RandomState(8)
+    X, Y = rs.normal(size=(60, 5)), rs.normal(size=(30, 5))
+    M = random_metric(5)
+    Dd = pairwise_mahalanobis(da.from_array(X, chunks=(25, 5)),
+                              da.from_array(Y, chunks=(10, 5)), M=M)
+    assert isinstance(Dd, da.Array)
+    np.testing.assert_allclose(Dd.compute(), pairwise_mahalanobis(X, Y, M=M),
+                               atol=1e-12)
+    dd = paired_mahalanobis(da.from_array(X[:30], chunks=7), da.from_array(Y, chunks=7),
+                            M=M)
+    assert isinstance(dd, da.Array)
+    np.testing.assert_allclose(dd.compute(), paired_mahalanobis(X[:30], Y, M=M),
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, msg",
+    [
+        (dict(X=[[np.nan, 1.0]], M=np.eye(2)), ValueError, "X contains NaN"),
+        (dict(X=[[np.inf, 1.0]], M=np.eye(2)), ValueError, "X contains NaN or inf"),
+        (dict(X=[1.0, 2.0], M=np.eye(2)), ValueError, "X must be a 2-D array"),
+        (dict(X=np.zeros((0, 2)), M=np.eye(2)), ValueError, "X is empty"),
+        (dict(X=np.ones((2, 2)), Y=np.ones((2, 3)), M=np.eye(2)), ValueError,
+         "X and Y must have the same number of features; got 2 and 3"),
+        (dict(X=np.ones((2, 2)), M=np.eye(3)), ValueError,
+         "M has shape (3, 3) but the points have 2 features"),
+        (dict(X=np.ones((2, 2)), L=np.eye(3)), ValueError,
+         "L has shape (3, 3) but the points have 2 features"),
+        (dict(X=np.ones((2, 2)), M=np.diag([1.0, -1.0])), ValueError,
+         "not positive semi-definite"),
+        (dict(X=np.ones((2, 2)), M=[[1.0, 0.5], [0.0, 1.0]]), ValueError,
+         "M must be symmetric"),
+        (dict(X=np.ones((2, 2))), TypeError, "pass exactly one of M"),
+        (dict(X=np.ones((2, 2)), M=np.eye(2), L=np.eye(2)), TypeError,
+         "pass exactly one of M"),
+        (dict(X=[["a", "b"]], M=np.eye(2)), TypeError, "X must be numeric"),
+    ],
+)
+def test_pairwise_errors(kwargs, exc, msg):
+    with pytest.raises(exc, match=re.escape(msg)):
+        pairwise_mahalanobis(**kwargs)
+
+
+def test_paired_shape_mismatch():
+    with pytest.raises(ValueError, match=re.escape(
+            "X and Y must have the same shape for paired distances; got (3, 2) "
+            "and (2, 2)")):
+        paired_mahalanobis(np.ones((3, 2)), np.ones((2, 2)), M=np.eye(2))
