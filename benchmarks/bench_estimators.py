@@ -14,7 +14,8 @@ metric-learn 0.7.0 does not run on scikit-learn >= 1.8 (``force_all_finite`` was
 removed), so run this in an environment with scikit-learn 1.7.x, e.g.::
 
     PYTHONPATH=. /path/to/venv-sklearn-1.7/bin/python benchmarks/bench_estimators.py
-    PYTHONPATH=. python benchmarks/bench_estimators.py --learners LMNN --datasets wine digits
+    PYTHONPATH=. python benchmarks/bench_estimators.py --learners LMNN \
+        --datasets wine digits
 """
 
 import argparse

@@ -88,7 +88,10 @@ def pairwise_mahalanobis(X, Y=None, *, M=None, L=None, squared=False):
 
     Notes
     -----
-    .. math:: D_{ij} = \\sqrt{(x_i - y_j)^\\top M (x_i - y_j)} = \\lVert L x_i - L y_j \\rVert_2
+    .. math::
+
+        D_{ij} = \\sqrt{(x_i - y_j)^\\top M (x_i - y_j)}
+               = \\lVert L x_i - L y_j \\rVert_2
 
     Like every expansion ``‖a‖² + ‖b‖² − 2a·b`` this loses relative precision for
     points much closer to each other than to the origin (absolute error about

@@ -62,9 +62,9 @@ def test_knn_triplets_match_brute_force():
     y = np.repeat([0, 1], 6)
     T = Constraints(y).generate_knntriplets(X, k_genuine=2, k_impostor=1)
     D = np.linalg.norm(X[:, None] - X[None], axis=2)
-    for i, j, l in T:
+    for i, j, imp in T:
         same = np.flatnonzero((y == y[i]) & (np.arange(12) != i))
         other = np.flatnonzero(y != y[i])
         assert j in same[np.argsort(D[i, same])[:2]]
-        assert l == other[np.argmin(D[i, other])]
+        assert imp == other[np.argmin(D[i, other])]
     assert len(T) == 12 * 2 * 1

@@ -1,4 +1,4 @@
-"""Covariance against scikit-learn's covariance estimators and metric-learn's formula."""
+"""Covariance against scikit-learn's covariance estimators and metric-learn."""
 
 import re
 

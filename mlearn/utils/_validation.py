@@ -61,7 +61,8 @@ def check_pairs(pairs, preprocessor=None, n_features=None):
                 "(n_pairs, 2, n_features)."
             )
         if P.dtype.kind not in "iu":
-            if P.dtype.kind == "f" and np.all(np.isfinite(P)) and np.all(P == P.round()):
+            integral = np.all(np.isfinite(P)) and np.all(P == np.round(P))
+            if P.dtype.kind == "f" and integral:
                 P = P.astype(np.intp)
             else:
                 raise TypeError(
