@@ -66,7 +66,8 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                     f"X has shape {X.shape}, but {type(self).__name__} is expecting "
                     f"{self.n_features_in_} features as input."
                 )
-            return X @ self.components_.T.astype(X.dtype, copy=False)
+            dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.float64
+            return X.astype(dtype) @ self.components_.T.astype(dtype, copy=False)
         X = validate_data(self, X, reset=False, dtype=list(FLOAT_DTYPES))
         X_new = X.astype(np.float64, copy=False) @ self.components_.T
         return X_new.astype(X.dtype, copy=False)
@@ -149,6 +150,11 @@ class PairsClassifierMixin:
     def _prepare_fit_pairs(self, pairs, y):
         P = check_pairs(pairs, getattr(self, "preprocessor", None))
         y = check_pair_labels(y, P.shape[0])
+        if np.unique(y).shape[0] < 2:
+            raise ValueError(
+                "pair labels contain a single class; fitting needs both similar "
+                "(+1) and dissimilar (-1) pairs."
+            )
         self.n_features_in_ = P.shape[2]
         self.classes_ = np.array([-1, 1])
         return P, y

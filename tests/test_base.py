@@ -124,3 +124,7 @@ def test_transform_float32_and_dask():
     Td = est.transform(da.from_array(X, chunks=7))
     assert isinstance(Td, da.Array)
     np.testing.assert_allclose(Td.compute(), est.transform(X), rtol=1e-12)
+    Xi = np.round(X * 10).astype(np.int64)
+    Ti = est.transform(da.from_array(Xi, chunks=7))
+    assert Ti.dtype == np.float64
+    np.testing.assert_allclose(Ti.compute(), est.transform(Xi.astype(float)))

@@ -113,6 +113,8 @@ def test_pair_input_errors(Estimator):
         est.fit(idx, pair_y)
     with pytest.raises(ValueError, match=re.escape("tuples of size 3")):
         est.fit(np.stack([X[idx[:, 0]]] * 3, axis=1), pair_y)
+    with pytest.raises(ValueError, match=re.escape("pair labels contain a single")):
+        est.fit(X[idx], np.ones_like(pair_y))
     with pytest.raises(ValueError, match=re.escape("got 3 pair labels for")):
         est.fit(X[idx], pair_y[:3])
     bad = X[idx].copy()
