@@ -90,6 +90,8 @@ def test_get_metric_agrees_with_transform(fitted):
         assert metric(X[i], X[j]) == pytest.approx(expected, rel=1e-10, abs=1e-12)
         assert sq(X[i], X[j]) == pytest.approx(expected**2, rel=1e-10, abs=1e-12)
     assert pickle.loads(pickle.dumps(metric))(X[0], X[1]) == metric(X[0], X[1])
+    with pytest.raises(ValueError, match="u and v must be 1-D with n_features"):
+        metric(X[0], X[1, :-1])
 
 
 @pytest.mark.parametrize("Estimator", SUPERVISED, ids=lambda E: E.__name__)

@@ -61,6 +61,8 @@ def _point_mahalanobis(L, squared, u, v):
     .. math:: d(u, v) = \\lVert L (u - v) \\rVert_2
     """
     k, d = L.shape
+    if u.ndim != 1 or v.ndim != 1 or u.shape[0] != d or v.shape[0] != d:
+        raise ValueError("metric(u, v): u and v must be 1-D with n_features entries")
     s = 0.0
     for r in range(k):
         z = 0.0
