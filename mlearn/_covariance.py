@@ -14,7 +14,7 @@ from mlearn.utils._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
-from mlearn.utils._validation import FLOAT_DTYPES
+from mlearn.utils._validation import FLOAT_DTYPES, _is_dask
 
 _STREAMABLE = ("empirical", "oas", "shrunk")
 
@@ -46,6 +46,70 @@ def merge_statistics(a, b):
     mean = mean_a + delta * (n_b / n)
     scatter = s_a + s_b + np.outer(delta, delta) * (n_a * n_b / n)
     return n, mean, scatter
+
+
+def _finite_scatter_statistics(X, assume_centered=False):
+    """:func:`scatter_statistics` of one dask block, refusing NaN/inf."""
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinity.")
+    return scatter_statistics(X, assume_centered)
+
+
+def _merge_all(merge, parts):
+    out = parts[0]
+    for part in parts[1:]:
+        out = merge(out, part)
+    return out
+
+
+def _tree_reduce(parts, merge, split_every=8):
+    """Reduce a list of dask-delayed statistics to one, ``split_every`` at a time.
+
+    The tree keeps each step's input small and lets a cluster merge in parallel;
+    only the statistics (d×d matrices) move between workers.
+    """
+    import dask
+
+    while len(parts) > 1:
+        parts = [dask.delayed(_merge_all)(merge, parts[i:i + split_every])
+                 for i in range(0, len(parts), split_every)]
+    return parts[0]
+
+
+def _check_dask_X(estimator, X):
+    """2-D numeric dask array, rechunked to whole rows; sets ``n_features_in_``.
+
+    The values (NaN/inf) are checked blockwise when the graph runs.
+    """
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D array, got a {X.ndim}-D dask array of shape {X.shape}."
+        )
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must be numeric, got dtype {X.dtype}.")
+    if any(np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(
+            "the dask array has unknown chunk sizes; call X.compute_chunk_sizes() "
+            "first."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(f"X has 0 features (shape {X.shape}).")
+    estimator.n_features_in_ = X.shape[1]
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+    return X.rechunk({1: -1}), dtype
+
+
+def _dask_scatter_statistics(X, assume_centered=False):
+    """``(n, mean, scatter)`` of a dask array, computed blockwise and tree-merged."""
+    import dask
+
+    blocks = X.to_delayed().ravel()
+    parts = [dask.delayed(_finite_scatter_statistics)(b, assume_centered)
+             for b in blocks]
+    (stats,) = dask.compute(_tree_reduce(parts, merge_statistics))
+    return stats
 
 
 def _components_from_covariance(cov):
@@ -121,6 +185,19 @@ class Covariance(MahalanobisMixin, BaseEstimator):
     streamed result equals a single ``fit`` on all rows up to round-off.
     'ledoit_wolf' and 'mcd' need all rows at once.
 
+    The same statistics make ``fit`` work on a :mod:`dask.array` (for
+    'empirical', 'oas' and 'shrunk'): each block's ``(n, mean, scatter)`` is
+    computed where the block lives and the triples are merged in a tree, so
+    only ``d × d`` matrices travel and the data may be larger than any one
+    machine. With a :class:`dask.distributed.Client` active the graph runs on its
+    cluster::
+
+        from dask.distributed import Client
+        import dask.array as da
+        client = Client("scheduler-address:8786")
+        X = da.from_zarr("features.zarr")          # (n_samples, n_features)
+        Covariance().fit(X).transform(X)           # transform stays lazy
+
     Examples
     --------
     >>> import numpy as np
@@ -154,13 +231,16 @@ class Covariance(MahalanobisMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask array of shape (n_samples, n_features)
+            A dask array is reduced blockwise (see Notes).
         y : ignored
 
         Returns
         -------
         self : Covariance
         """
+        if _is_dask(X):
+            return self._fit_dask(X)
         X = validate_data(self, X, dtype=list(FLOAT_DTYPES), ensure_min_samples=2)
         if self.estimator == "ledoit_wolf":
             cov, self.shrinkage_ = ledoit_wolf(
@@ -180,6 +260,22 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         self.n_samples_seen_ = X.shape[0]
         self._stats = None
         return self._set_metric(cov, X.dtype)
+
+    def _fit_dask(self, X):
+        if self.estimator not in _STREAMABLE:
+            raise ValueError(
+                f"dask arrays are supported for estimator in {_STREAMABLE}; "
+                f"{self.estimator!r} needs all rows at once (compute X first)."
+            )
+        X, dtype = _check_dask_X(self, X)
+        self._stats = _dask_scatter_statistics(X, self.assume_centered)
+        self.n_samples_seen_ = self._stats[0]
+        if self.n_samples_seen_ < 2:
+            raise ValueError(
+                f"Found array with {self.n_samples_seen_} sample(s) while a minimum "
+                "of 2 is required."
+            )
+        return self._finalize(dtype)
 
     def partial_fit(self, X, y=None):
         """Update the estimate with a chunk of rows (streaming).
