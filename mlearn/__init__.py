@@ -7,6 +7,7 @@ Learners end with ``components_ = L`` (``M = LᵀL``) and share
 
 from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
+from mlearn._kissme import KISSME, KISSMEPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -14,6 +15,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Constraints",
     "Covariance",
+    "KISSME",
+    "KISSMEPairs",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]
