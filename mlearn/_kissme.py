@@ -23,9 +23,10 @@ from mlearn.utils._validation import FLOAT_DTYPES, _is_dask, check_classes
 
 __all__ = ["KISSME", "KISSMEPairs", "class_statistics", "kissme_covariances"]
 
-# Rows gathered per GEMM: a float64 block of about 1 MiB stays in cache while it
-# is centred and multiplied, so the data is read from memory once.
-_BLOCK_BYTES = 2**20
+# Rows gathered per GEMM: a float64 block of about 4 MiB stays in cache while it is
+# centred and multiplied, so the data is read from memory once; blocks this large
+# keep the number of (thread-synchronising) BLAS calls small.
+_BLOCK_BYTES = 4 * 2**20
 
 
 def _centred_block_statistics(B):
@@ -57,18 +58,40 @@ def class_statistics(X, inverse, n_classes):
     """
     d = X.shape[1]
     codes = inverse.astype(np.min_scalar_type(max(n_classes - 1, 0)), copy=False)
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # radix sort for small codes
     starts = np.r_[0, np.cumsum(np.bincount(codes, minlength=n_classes))]
     step = max(64, _BLOCK_BYTES // (8 * max(d, 1)))
+    buf = np.empty((min(step, X.shape[0]), d), dtype=X.dtype)
+    buf64 = buf if X.dtype == np.float64 else np.empty(buf.shape)
     stats = []
     for c in range(n_classes):
         idx = order[starts[c]:starts[c + 1]]
         st = (0, np.zeros(d), np.zeros((d, d)))
         for s in range(0, idx.shape[0], step):
-            B = X[idx[s:s + step]].astype(np.float64, copy=False)
+            rows = idx[s:s + step]
+            B = np.take(X, rows, axis=0, out=buf[:rows.shape[0]])
+            if B.dtype != np.float64:
+                B = np.copyto(buf64[:rows.shape[0]], B) or buf64[:rows.shape[0]]
             st = merge_statistics(st, _centred_block_statistics(B))
         stats.append(st)
     return stats
+
+
+def _encode_labels(y):
+    """``(classes, inverse)`` as :func:`check_classes`, in O(n) for small integers."""
+    if y.dtype.kind in "iu" and y.shape[0] > 0:
+        lo, hi = int(y.min()), int(y.max())
+        if hi - lo < 2 * y.shape[0] + 1024:
+            counts = np.bincount((y - lo).astype(np.intp, copy=False))
+            present = np.flatnonzero(counts)
+            lookup = np.zeros(counts.shape[0], dtype=np.intp)
+            lookup[present] = np.arange(present.shape[0])
+            classes = (present + lo).astype(y.dtype)
+            if classes.shape[0] < 2:
+                check_classes(classes)  # raises the single-class error
+            return classes, lookup[y - lo]
+    classes, inverse, _ = check_classes(y)
+    return classes, inverse
 
 
 def _labelled_statistics(X, y):
@@ -336,7 +359,7 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=list(FLOAT_DTYPES),
                              ensure_min_samples=2)
         _check_n_components(self.n_components, X.shape[1])
-        classes, inverse, _ = check_classes(y)
+        classes, inverse = _encode_labels(y)
         stats = class_statistics(X, inverse, classes.shape[0])
         self._class_stats = dict(zip(classes.tolist(), stats))
         return self._finalize(X.dtype, strict=True)
