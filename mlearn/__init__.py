@@ -7,6 +7,8 @@ Learners end with ``components_ = L`` (``M = LᵀL``) and share
 
 from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
+from mlearn._itml import ITML, ITMLPairs
+from mlearn._mmc import MMC, MMCPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -14,6 +16,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Constraints",
     "Covariance",
+    "ITML",
+    "ITMLPairs",
+    "MMC",
+    "MMCPairs",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]
