@@ -7,7 +7,9 @@ Learners end with ``components_ = L`` (``M = LᵀL``) and share
 
 from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
+from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
+from mlearn._mmc import MMC, MMCPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -15,8 +17,12 @@ __version__ = "0.1.0"
 __all__ = [
     "Constraints",
     "Covariance",
+    "ITML",
+    "ITMLPairs",
     "KISSME",
     "KISSMEPairs",
+    "MMC",
+    "MMCPairs",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]
