@@ -124,7 +124,13 @@ def plot_before_after(X, y, estimators, *, method="tsne", random_state=0,
     """
     plt = _pyplot()
     if not isinstance(estimators, dict):
-        estimators = {type(e).__name__: e for e in estimators}
+        named = {}
+        for e in estimators:
+            name, k = type(e).__name__, 2
+            while name in named:
+                name, k = f"{type(e).__name__} ({k})", k + 1
+            named[name] = e
+        estimators = named
     n = 1 + len(estimators)
     ncols = n if ncols is None else int(ncols)
     nrows = -(-n // ncols)
