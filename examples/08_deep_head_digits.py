@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
-from mlearn.deep import DeepMetricEmbedding
+from mlearn import deep
 
 torch.manual_seed(0)
 X, y = load_digits(return_X_y=True)
@@ -31,7 +31,7 @@ X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 # %%
 module = torch.nn.Sequential(
     torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 32))
-head = DeepMetricEmbedding(module)
+head = deep.DeepMetricEmbedding(module)
 # keep the example fast: a few epochs, fixed seed (where the head has them)
 fast = {"max_epochs": 10, "n_epochs": 10, "random_state": 0}
 head.set_params(**{k: v for k, v in fast.items() if k in head.get_params()})

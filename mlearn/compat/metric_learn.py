@@ -38,16 +38,6 @@ import warnings
 import mlearn
 from mlearn._constraints import Constraints
 
-__all__ = [
-    "Constraints",
-    "Covariance",
-    "ITML",
-    "ITML_Supervised",
-    "LMNN",
-    "MMC",
-    "MMC_Supervised",
-]
-
 # name -> (mlearn target, metric-learn 0.7 parameters in order with defaults,
 #          {metric-learn name: mlearn name}, {ignored name: why})
 _SPECS = {
@@ -91,6 +81,9 @@ _SPECS = {
         {}, {},
     ),
 }
+
+# The classes are made on first access (module __getattr__), from _SPECS.
+__all__ = ["Constraints", *sorted(_SPECS)]
 
 _NOT_IN_MLEARN = {
     "NCA": "sklearn.neighbors.NeighborhoodComponentsAnalysis",
