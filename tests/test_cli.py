@@ -1,0 +1,119 @@
+"""``python -m mlearn demo`` / ``compare``: tables, progress, errors."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+
+import mlearn
+from mlearn import _cli
+
+
+def test_available_learners_are_the_exported_supervised_estimators():
+    from mlearn.base import PairsClassifierMixin
+
+    learners = _cli.available_learners()
+    assert "Covariance" in learners
+    for name, E in learners.items():
+        assert name in mlearn.__all__
+        assert not issubclass(E, PairsClassifierMixin)
+    for name in mlearn.__all__:
+        if name.endswith("Pairs"):
+            assert name not in learners
+
+
+def test_compare_prints_table_and_progress(capsys):
+    assert _cli.main(["compare", "--dataset", "iris", "--learners",
+                      "covariance"]) == 0
+    out, err = capsys.readouterr()
+    assert "Euclidean (baseline)" in out and "Covariance" in out
+    assert "[1/1] Covariance" in err and "iris" in err
+    # The baseline equals an independent 3-NN computation on the same split.
+    X, y = load_iris(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, stratify=y,
+                                              random_state=0)
+    s = StandardScaler().fit(X_tr)
+    acc = KNeighborsClassifier(3).fit(s.transform(X_tr), y_tr).score(
+        s.transform(X_te), y_te)
+    baseline_line = next(line for line in out.splitlines()
+                         if line.startswith("Euclidean"))
+    assert f"{acc:.3f}" in baseline_line
+
+
+def test_compare_quiet_has_no_progress(capsys):
+    _cli.main(["compare", "--dataset", "wine", "--learners", "Covariance",
+               "--quiet"])
+    assert capsys.readouterr().err == ""
+
+
+def test_run_comparison_reports_errors_in_table():
+    class Broken(mlearn.Covariance):
+        def fit(self, X, y=None):
+            raise RuntimeError("boom")
+
+    X, y = load_iris(return_X_y=True)
+    baseline, rows = _cli.run_comparison(X, y, {"Broken": Broken,
+                                                "Covariance": mlearn.Covariance})
+    assert rows[0]["accuracy"] is None and "RuntimeError: boom" in rows[0]["note"]
+    assert rows[1]["accuracy"] is not None and rows[1]["fit_time"] >= 0
+    table = _cli.format_table(baseline, rows)
+    assert "error: RuntimeError: boom" in table
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "--dataset", "nope"], "unknown dataset 'nope'"),
+    (["compare", "--dataset", "iris", "--learners", "NoSuch"],
+     "unknown learner 'NoSuch'; available: "),
+    (["compare", "--dataset", "iris", "--target", "y"],
+     "--target only applies to CSV files"),
+    (["demo", "--n-neighbors", "0"], "--n-neighbors must be at least 1, got 0."),
+])
+def test_clear_errors(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_csv_last_column_and_target(tmp_path, capsys):
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(",".join([*map(str, row), lab])
+                               for row, lab in zip(X, names)))
+    Xc, yc, _ = _cli.load_dataset(str(plain))
+    np.testing.assert_array_equal(Xc, X)
+    np.testing.assert_array_equal(yc, y)
+    headed = tmp_path / "headed.csv"
+    headed.write_text("species,a,b,c,d\n" + "\n".join(
+        ",".join([lab, *map(str, row)]) for row, lab in zip(X, names)))
+    Xh, yh, _ = _cli.load_dataset(str(headed), target="species")
+    np.testing.assert_array_equal(Xh, X)
+    np.testing.assert_array_equal(yh, y)
+    assert _cli.main(["compare", "--dataset", str(headed), "--target", "species",
+                      "--learners", "Covariance", "--quiet"]) == 0
+    with pytest.raises(ValueError, match=re.escape(
+            "--target 'nope' is not a column of")):
+        _cli.load_dataset(str(headed), target="nope")
+
+
+def test_help_and_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "mlearn", "compare", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    assert "--dataset" in result.stdout and "breast_cancer" in result.stdout
+
+
+def test_demo_runs_every_learner():
+    result = subprocess.run([sys.executable, "-m", "mlearn", "demo"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    for name in _cli.available_learners():
+        assert re.search(rf"^{name}\s", result.stdout, flags=re.M), result.stdout
+    assert "digits" in result.stderr
