@@ -106,6 +106,17 @@ def run_one(factory, Xtr, Xte, ytr, yte):
     return fit_time, acc, ""
 
 
+def warm_up(learners, impls=None):
+    """Fit every implementation once on a small problem (untimed)."""
+    X, y = make_classification(n_samples=120, n_features=6, n_informative=4,
+                               n_redundant=0, n_classes=3, random_state=0)
+    for algo_impls in learners.values():
+        for impl, factory in algo_impls.items():
+            if impls and impl not in impls:
+                continue
+            run_one(factory, X[:90], X[90:], y[:90], y[90:])
+
+
 def versions():
     out = [f"python {platform.python_version()}", f"numpy {np.__version__}",
            f"scikit-learn {sklearn.__version__}"]
@@ -137,8 +148,12 @@ def main(argv=None):
     print()
     header = ("| dataset | n x d | algorithm | implementation | fit (s) | "
               "3-NN acc | time / mlearn | note |")
+    print("# each implementation is fitted once on a small problem first, so JIT "
+          "compilation (numba) and import costs are not in the timings")
+    print()
     print(header)
     print("|" + "---|" * 8)
+    warm_up({algo: learners[algo] for algo in algos}, args.impls)
     for ds in args.datasets or list(DATASETS):
         X, y = DATASETS[ds]()
         Xtr, Xte, ytr, yte = split(np.asarray(X, dtype=np.float64), np.asarray(y))

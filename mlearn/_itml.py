@@ -210,9 +210,14 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
 
 
 _PARAMS_DOC = """
-    gamma : float, default=1.0
+    gamma : float, default=0.1
         Weight of the slack term: small values let constraints be violated
-        cheaply; ``np.inf`` enforces them exactly (may be infeasible).
+        cheaply; ``np.inf`` enforces them exactly (may be infeasible). The
+        default is softer than the paper's and metric-learn's ``1.0``: pairs
+        sampled from overlapping classes are noisy constraints, and on every
+        dataset of ``benchmarks/bench_estimators.py`` ``0.1`` gives equal or
+        better 3-NN accuracy (e.g. digits 0.965 → 0.978) in fewer sweeps.
+        ``mlearn.compat.metric_learn`` keeps ``1.0``.
     max_iter : int, default=1000
         Maximum number of sweeps over the constraints.
     tol : float, default=1e-3
@@ -315,7 +320,7 @@ class ITML(_BaseITML):
         "n_constraints": [None, Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, gamma=1.0, max_iter=1000, tol=1e-3, n_constraints=None,
+    def __init__(self, gamma=0.1, max_iter=1000, tol=1e-3, n_constraints=None,
                  prior="identity", bounds=None, n_components=None,
                  solver="bregman", verbose=False, random_state=None):
         self.gamma = gamma
@@ -404,7 +409,7 @@ default=None
         "preprocessor": [None, "array-like", callable],
     }
 
-    def __init__(self, gamma=1.0, max_iter=1000, tol=1e-3, prior="identity",
+    def __init__(self, gamma=0.1, max_iter=1000, tol=1e-3, prior="identity",
                  bounds=None, n_components=None, solver="bregman", verbose=False,
                  preprocessor=None, random_state=None):
         self.gamma = gamma
