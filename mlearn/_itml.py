@@ -83,7 +83,7 @@ def _prior_matrix(prior, points, random_state, d):
 def _default_bounds(V, A0):
     """``(u, l)``: 5th and 95th percentiles of the prior's squared distances
     over the sampled pairs."""
-    sq = np.einsum("ij,jk,ik->i", V, A0, V)
+    sq = np.sum((V @ A0) * V, axis=1)  # BLAS; einsum's path here is ~20x slower
     sq = sq[sq > 0]
     if sq.shape[0] == 0:
         raise ValueError("every pair has two identical points; no bound exists.")
