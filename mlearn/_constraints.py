@@ -96,11 +96,11 @@ def _sample_unique(rng, n, n_avail, draw):
     return pairs[:, 0], pairs[:, 1]
 
 
-def pairs_from_labels(y, n_constraints, random_state=None):
+def pairs_from_labels(y, n_constraints, random_state=None, same_length=False):
     """Index pairs ``(n_pairs, 2)`` and labels in {−1, +1} sampled from ``y``.
 
     Similar pairs come first, then dissimilar ones (``n_constraints`` of each kind
-    at most).
+    at most; as many of each with ``same_length=True``).
 
     Examples
     --------
@@ -108,7 +108,8 @@ def pairs_from_labels(y, n_constraints, random_state=None):
     >>> pairs.shape, sorted(set(pair_y.tolist()))
     ((4, 2), [-1, 1])
     """
-    a, b, c, d = positive_negative_pairs(y, n_constraints, random_state)
+    a, b, c, d = positive_negative_pairs(y, n_constraints, random_state,
+                                         same_length)
     pairs = np.vstack([np.column_stack([a, b]), np.column_stack([c, d])])
     pair_y = np.r_[np.ones(a.shape[0], dtype=np.intp),
                    -np.ones(c.shape[0], dtype=np.intp)]

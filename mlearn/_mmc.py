@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.datasets import make_spd_matrix
 from sklearn.utils import check_random_state
 
-from mlearn._constraints import positive_negative_pairs
+from mlearn._constraints import pairs_from_labels
 from mlearn.base import MahalanobisMixin, PairsClassifierMixin
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._sklearn_compat import (
@@ -527,10 +527,8 @@ class MMC(_BaseMMC):
         n_con = self.n_constraints
         if n_con is None:
             n_con = 20 * classes.shape[0] ** 2
-        a, b, c, d = positive_negative_pairs(y, n_con, rng, same_length=True)
-        P = np.stack([X[np.r_[a, c]], X[np.r_[b, d]]], axis=1)
-        pair_y = np.r_[np.ones(a.shape[0], int), -np.ones(c.shape[0], int)]
-        self._fit_pairs(P, pair_y, rng)
+        idx, pair_y = pairs_from_labels(y, n_con, rng, same_length=True)
+        self._fit_pairs(X[idx], pair_y, rng)
         return self
 
 
