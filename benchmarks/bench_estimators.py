@@ -19,6 +19,7 @@ removed), so run this in an environment with scikit-learn 1.7.x, e.g.::
 """
 
 import argparse
+import importlib.metadata
 import importlib.util
 import pathlib
 import platform
@@ -120,12 +121,14 @@ def warm_up(learners, impls=None):
 def versions():
     out = [f"python {platform.python_version()}", f"numpy {np.__version__}",
            f"scikit-learn {sklearn.__version__}"]
-    for name in ("metric_learn", "pylmnn", "mlearn"):
+    for name in ("metric-learn", "pylmnn"):
         try:
-            mod = importlib.import_module(name)
-            out.append(f"{name} {getattr(mod, '__version__', '?')}")
-        except Exception:
+            out.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
             out.append(f"{name} missing")
+    import mlearn
+
+    out.append(f"mlearn {mlearn.__version__}")
     return ", ".join(out)
 
 

@@ -9,6 +9,7 @@ from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
 from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
+from mlearn._lmnn import LMNN
 from mlearn._mmc import MMC, MMCPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
@@ -21,6 +22,7 @@ __all__ = [
     "ITMLPairs",
     "KISSME",
     "KISSMEPairs",
+    "LMNN",
     "MMC",
     "MMCPairs",
     "paired_mahalanobis",
