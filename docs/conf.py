@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover
     extensions.append("sphinx.ext.napoleon")
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
@@ -173,10 +173,15 @@ def _generate_placeholder_stubs(app):
 
 
 def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
-    """Hide scikit-learn's metadata-routing methods (their docs cite sklearn's)."""
-    if name == "get_metadata_routing" or (
-            name.startswith("set_") and name.endswith("_request")):
-        return True
+    """Document mlearn's own methods, inherited ones included, but not the
+    methods every scikit-learn estimator inherits from scikit-learn
+    (``get_params``, ``set_output``, metadata routing, ...): their docstrings
+    cite scikit-learn's own documentation."""
+    if what == "class":
+        module = getattr(obj, "__module__", None) or ""
+        if module.startswith("sklearn") or (
+                name.startswith("set_") and name.endswith("_request")):
+            return True
     return None
 
 
