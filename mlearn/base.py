@@ -94,7 +94,17 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         return paired_mahalanobis(P[:, 0], P[:, 1], L=self.components_)
 
     def pair_score(self, pairs):
-        """Similarity of each pair: the opposite of :meth:`pair_distance`."""
+        """Similarity of each pair: the opposite of :meth:`pair_distance`.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
+            Pairs of points, or of indices into the estimator's ``preprocessor``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_pairs,)
+        """
         return -self.pair_distance(pairs)
 
     def get_metric(self, squared=False):
@@ -160,11 +170,32 @@ class PairsClassifierMixin:
         return P, y
 
     def decision_function(self, pairs):
-        """Pair similarity score (−distance); higher means more similar."""
+        """Pair similarity score (−distance); higher means more similar.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
+            Pairs of points, or of indices into ``preprocessor``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_pairs,)
+        """
         return -self.pair_distance(pairs)
 
     def predict(self, pairs):
-        """+1 for pairs at most ``threshold_`` apart, else −1."""
+        """+1 for pairs at most ``threshold_`` apart, else −1.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
+            Pairs of points, or of indices into ``preprocessor``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_pairs,)
+            Labels in {−1, +1}.
+        """
         check_is_fitted(self, "threshold_")
         d = self.pair_distance(pairs)
         return np.where(d <= self.threshold_, 1, -1)
@@ -175,6 +206,15 @@ class PairsClassifierMixin:
         A sigmoid of the distance (Platt scaling), fitted on the training pairs
         at the end of ``fit``; refit with :meth:`calibrate_threshold`, or wrap the
         estimator in ``CalibratedClassifierCV`` for held-out calibration.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
+            Pairs of points, or of indices into ``preprocessor``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_pairs, 2)
         """
         check_is_fitted(self, "sigmoid_")
         d = self.pair_distance(pairs)
@@ -183,12 +223,34 @@ class PairsClassifierMixin:
         return np.column_stack([1.0 - p, p])
 
     def score(self, pairs, y):
-        """ROC-AUC of :meth:`decision_function` for labels ``y`` in {−1, +1}."""
+        """ROC-AUC of :meth:`decision_function` for labels ``y`` in {−1, +1}.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
+            Pairs of points, or of indices into ``preprocessor``.
+        y : array-like of shape (n_pairs,)
+            Labels in {−1, +1}.
+
+        Returns
+        -------
+        score : float
+        """
         y = check_pair_labels(y, np.asarray(pairs).shape[0])
         return roc_auc_score(y, self.decision_function(pairs))
 
     def set_threshold(self, threshold):
-        """Set the distance threshold used by :meth:`predict`."""
+        """Set the distance threshold used by :meth:`predict`.
+
+        Parameters
+        ----------
+        threshold : float
+            Pairs at most this distance apart are predicted similar (+1).
+
+        Returns
+        -------
+        self
+        """
         threshold = float(threshold)
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be finite, got {threshold}.")
