@@ -1,0 +1,63 @@
+"""Optional deep-embedding head: a torch module trained with metric-learning
+losses behind the scikit-learn transformer API.
+
+Needs torch (``pip install mlearn[torch]``). ``import mlearn`` never imports
+torch; importing this subpackage without it raises an ImportError naming the
+extra.
+"""
+
+try:
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised without torch
+    raise ImportError(
+        "mlearn.deep needs PyTorch, which is not installed. Install the optional "
+        "extra with `pip install mlearn[torch]` (or `pip install torch`)."
+    ) from exc
+
+from mlearn.deep._losses import (
+    LOSSES,
+    ArcFaceLoss,
+    CenterLoss,
+    ContrastiveLoss,
+    CosFaceLoss,
+    LiftedStructureLoss,
+    MetricLoss,
+    MultiSimilarityLoss,
+    NPairsLoss,
+    ProxyAnchorLoss,
+    ProxyNCALoss,
+    SoftTripleLoss,
+    SphereFaceLoss,
+    TripletMarginLoss,
+)
+from mlearn.deep._miners import (
+    MINERS,
+    BatchAllMiner,
+    BatchHardMiner,
+    SemiHardMiner,
+    TripletMiner,
+)
+from mlearn.deep._sampler import MPerClassSampler
+
+__all__ = [
+    "LOSSES",
+    "MINERS",
+    "ArcFaceLoss",
+    "BatchAllMiner",
+    "BatchHardMiner",
+    "CenterLoss",
+    "ContrastiveLoss",
+    "CosFaceLoss",
+    "LiftedStructureLoss",
+    "MPerClassSampler",
+    "MetricLoss",
+    "MultiSimilarityLoss",
+    "NPairsLoss",
+    "ProxyAnchorLoss",
+    "ProxyNCALoss",
+    "SemiHardMiner",
+    "SoftTripleLoss",
+    "SphereFaceLoss",
+    "TripletMarginLoss",
+    "TripletMiner",
+]

@@ -1,0 +1,657 @@
+"""Metric-learning losses as small ``torch.nn.Module``s.
+
+Every loss is called as ``loss(embeddings, labels, indices_tuple=None)`` and
+returns a scalar. ``embeddings`` is the raw output of the network, shape
+``(B, D)``; losses that work on the unit sphere normalise inside. Conventions
+follow pytorch-metric-learning 2.9 where it implements the same loss, so values
+agree for the same parameters; differences from the papers are listed in each
+docstring.
+
+Pair-based losses (contrastive, lifted structure, multi-similarity) and the
+triplet loss accept mined ``indices_tuple``s: ``(a, p, n)`` triplets or
+``(a1, p, a2, n)`` pairs. Every loss here runs in O(B²) memory: nothing builds a
+``B×B×B`` tensor (the all-triplet loss is chunked over anchors inside a custom
+autograd function).
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "LOSSES",
+    "ArcFaceLoss",
+    "CenterLoss",
+    "ContrastiveLoss",
+    "CosFaceLoss",
+    "LiftedStructureLoss",
+    "MetricLoss",
+    "MultiSimilarityLoss",
+    "NPairsLoss",
+    "ProxyAnchorLoss",
+    "ProxyNCALoss",
+    "SoftTripleLoss",
+    "SphereFaceLoss",
+    "TripletMarginLoss",
+]
+
+# Squared distances below this are clipped so that sqrt has a finite gradient.
+_SQ_EPS = 1e-12
+# Elements of a chunk of triplets (anchors x B x B) in the all-triplet loss.
+_TRIPLET_CHUNK = 1 << 22
+
+
+def _normalize(x):
+    return F.normalize(x, p=2, dim=-1, eps=1e-12)
+
+
+def _cosine_matrix(x, y=None):
+    xn = _normalize(x)
+    yn = xn if y is None else _normalize(y)
+    return xn @ yn.T
+
+
+def _distance_from_cosine(s):
+    """Euclidean distance between unit vectors: ``sqrt(2 - 2 s)``."""
+    return torch.sqrt(torch.clamp(2.0 - 2.0 * s, min=_SQ_EPS))
+
+
+def _label_masks(labels):
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(labels.shape[0], dtype=torch.bool, device=labels.device)
+    return same & ~eye, ~same
+
+
+def _pair_masks(labels, indices_tuple):
+    """Positive / negative ``B×B`` masks, from all pairs or from mined indices."""
+    if indices_tuple is None:
+        return _label_masks(labels)
+    B = labels.shape[0]
+    pos = torch.zeros(B, B, dtype=torch.bool, device=labels.device)
+    neg = torch.zeros_like(pos)
+    if len(indices_tuple) == 3:
+        a, p, n = indices_tuple
+        a1, a2 = a, a
+    elif len(indices_tuple) == 4:
+        a1, p, a2, n = indices_tuple
+    else:
+        raise ValueError(
+            f"indices_tuple must hold 3 (triplets) or 4 (pairs) index tensors, got "
+            f"{len(indices_tuple)}."
+        )
+    pos[a1, p] = True
+    neg[a2, n] = True
+    return pos, neg
+
+
+def _mean_nonzero(values):
+    nonzero = values > 0
+    count = nonzero.sum()
+    if count == 0:
+        return values.sum() * 0.0
+    return values.sum() / count
+
+
+class MetricLoss(nn.Module):
+    """Base class: ``forward(embeddings, labels, indices_tuple=None)`` → scalar.
+
+    ``needs_classes`` marks losses built as ``Loss(n_classes, embedding_dim,
+    ...)`` (proxies or class weights); ``accepts_miner`` those that use mined
+    ``indices_tuple``s.
+    """
+
+    needs_classes = False
+    accepts_miner = False
+
+    def forward(self, embeddings, labels, indices_tuple=None):  # pragma: no cover
+        raise NotImplementedError
+
+
+class ContrastiveLoss(MetricLoss):
+    r"""Contrastive loss (Hadsell, Chopra & LeCun, 2006).
+
+    .. math::
+        L = \operatorname{mean}_{>0}\,[d_{ij} - m_+]_+ \;+\;
+            \operatorname{mean}_{>0}\,[m_- - d_{ij}]_+
+
+    over ordered positive pairs (first term) and negative pairs (second), with
+    :math:`d` the Euclidean distance of L2-normalised embeddings; each term is
+    averaged over its nonzero entries. As in pytorch-metric-learning the hinges
+    are linear; Hadsell et al. use :math:`\tfrac12 d^2` and
+    :math:`\tfrac12[m - d]_+^2` on unnormalised features (``power=2`` gives the
+    squared hinges, without the ½).
+
+    Parameters
+    ----------
+    pos_margin : float, default=0.0
+    neg_margin : float, default=1.0
+    power : float, default=1.0
+        Exponent applied to both hinges.
+    """
+
+    accepts_miner = True
+
+    def __init__(self, pos_margin=0.0, neg_margin=1.0, power=1.0):
+        super().__init__()
+        self.pos_margin = pos_margin
+        self.neg_margin = neg_margin
+        self.power = power
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        pos, neg = _pair_masks(labels, indices_tuple)
+        d = _distance_from_cosine(_cosine_matrix(embeddings))
+        pos_terms = F.relu(d[pos] - self.pos_margin) ** self.power
+        neg_terms = F.relu(self.neg_margin - d[neg]) ** self.power
+        return _mean_nonzero(pos_terms) + _mean_nonzero(neg_terms)
+
+
+class _AllTripletsFromDistances(torch.autograd.Function):
+    """Mean over nonzero hinge (or softplus) triplet terms, from ``D`` alone.
+
+    The loss depends on the ``B×B`` distance matrix only, so its gradient with
+    respect to ``D`` is ``B×B`` too: the forward pass accumulates it chunk by
+    chunk (``c×B×B`` temporaries) and the backward pass returns it.
+    """
+
+    @staticmethod
+    def forward(ctx, D, pos, neg, margin, smooth):
+        B = D.shape[0]
+        chunk = max(1, _TRIPLET_CHUNK // max(B * B, 1))
+        total = D.new_zeros(())
+        count = D.new_zeros(())
+        grad = torch.zeros_like(D)
+        for start in range(0, B, chunk):
+            stop = min(start + chunk, B)
+            Dc = D[start:stop]
+            valid = pos[start:stop, :, None] & neg[start:stop, None, :]
+            z = Dc[:, :, None] - Dc[:, None, :] + margin
+            if smooth:
+                term = F.softplus(z)
+                weight = torch.sigmoid(z)
+                active = valid
+            else:
+                term = F.relu(z)
+                active = valid & (z > 0)
+                weight = torch.ones_like(z)
+            weight = torch.where(active, weight, torch.zeros_like(weight))
+            total = total + torch.where(active, term, torch.zeros_like(term)).sum()
+            count = count + active.sum()
+            # d/dD[a, p] = sum_n w, d/dD[a, n] = -sum_p w
+            grad[start:stop] += weight.sum(dim=2) - weight.sum(dim=1)
+        if count > 0:
+            grad /= count
+            loss = total / count
+        else:
+            loss = total * 0.0
+        ctx.save_for_backward(grad)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad * grad_output, None, None, None, None
+
+
+class TripletMarginLoss(MetricLoss):
+    r"""Triplet loss with a margin (Hoffer & Ailon 2015; Schroff et al. 2015).
+
+    .. math::
+        L = \operatorname{mean}_{>0}\,[d_{ap} - d_{an} + m]_+
+
+    over every triplet in the batch (or the mined ones), :math:`d` Euclidean on
+    L2-normalised embeddings, averaged over the nonzero terms (the "batch all"
+    strategy of Hermans et al. 2017). FaceNet uses squared distances with
+    :math:`m = 0.2`; pytorch-metric-learning 2.9 uses plain distances with
+    :math:`m = 0.05` (0.2 since 3.0). ``smooth=True`` replaces the hinge by
+    softplus (the soft margin of Hermans et al.) and averages over all triplets.
+    Without a miner the loss is computed in O(B²) memory.
+
+    Parameters
+    ----------
+    margin : float, default=0.2
+    smooth : bool, default=False
+    """
+
+    accepts_miner = True
+
+    def __init__(self, margin=0.2, smooth=False):
+        super().__init__()
+        self.margin = margin
+        self.smooth = smooth
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        if indices_tuple is None:
+            pos, neg = _label_masks(labels)
+            D = _distance_from_cosine(_cosine_matrix(embeddings))
+            return _AllTripletsFromDistances.apply(D, pos, neg, self.margin,
+                                                   self.smooth)
+        if len(indices_tuple) != 3:
+            raise ValueError("TripletMarginLoss needs (anchor, positive, negative) "
+                             f"indices, got a tuple of {len(indices_tuple)}.")
+        a, p, n = indices_tuple
+        if a.numel() == 0:
+            return embeddings.sum() * 0.0
+        x = _normalize(embeddings)
+        d_ap = torch.sqrt(torch.clamp(((x[a] - x[p]) ** 2).sum(1), min=_SQ_EPS))
+        d_an = torch.sqrt(torch.clamp(((x[a] - x[n]) ** 2).sum(1), min=_SQ_EPS))
+        z = d_ap - d_an + self.margin
+        if self.smooth:
+            return F.softplus(z).mean()
+        return _mean_nonzero(F.relu(z))
+
+
+class NPairsLoss(MetricLoss):
+    r"""Multi-class N-pair loss (Sohn, 2016).
+
+    One (anchor, positive) pair per class present at least twice in the batch:
+    the first two samples of that class in batch order. With :math:`s` the
+    cosine similarity,
+
+    .. math::
+        L = \operatorname{mean}_i\, -\log
+            \frac{e^{s(a_i, p_i)}}{\sum_j e^{s(a_i, p_j)}}
+
+    As in pytorch-metric-learning 2.x the similarity is the cosine (the paper
+    uses the raw dot product and adds an L2 penalty on embedding norms, which is
+    left out here).
+    """
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        anchors, positives = [], []
+        for c in torch.unique(labels):
+            idx = torch.nonzero(labels == c).flatten()
+            if idx.numel() >= 2:
+                anchors.append(idx[0])
+                positives.append(idx[1])
+        if len(anchors) < 1:
+            return embeddings.sum() * 0.0
+        a = torch.stack(anchors)
+        p = torch.stack(positives)
+        sim = _cosine_matrix(embeddings[a], embeddings[p])
+        target = torch.arange(a.numel(), device=embeddings.device)
+        return F.cross_entropy(sim, target)
+
+
+class LiftedStructureLoss(MetricLoss):
+    r"""Lifted structured embedding loss (Oh Song et al., 2016).
+
+    For every ordered positive pair :math:`(i, j)`,
+
+    .. math::
+        J_{ij} = \log\Big(\sum_{k \in N(i)} e^{m_- - d_{ik}}
+                 + \sum_{k \in N(j)} e^{m_- - d_{jk}}\Big) + d_{ij} - m_+,
+        \qquad L = \frac{1}{2|P|} \sum_{(i,j) \in P} [J_{ij}]_+^2
+
+    with :math:`d` Euclidean on L2-normalised embeddings. The two
+    log-sum-exps are per-sample vectors, so memory is O(B²).
+    """
+
+    accepts_miner = True
+
+    def __init__(self, neg_margin=1.0, pos_margin=0.0):
+        super().__init__()
+        self.neg_margin = neg_margin
+        self.pos_margin = pos_margin
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        pos, neg = _pair_masks(labels, indices_tuple)
+        if not pos.any():
+            return embeddings.sum() * 0.0
+        d = _distance_from_cosine(_cosine_matrix(embeddings))
+        neg_logits = torch.where(neg, self.neg_margin - d,
+                                 torch.full_like(d, -math.inf))
+        lse = torch.logsumexp(neg_logits, dim=1)
+        J = torch.logaddexp(lse[:, None], lse[None, :]) + d - self.pos_margin
+        J = torch.where(pos, J, torch.zeros_like(J))
+        return (F.relu(J[pos]) ** 2).mean() / 2
+
+
+class MultiSimilarityLoss(MetricLoss):
+    r"""Multi-similarity loss (Wang et al., 2019).
+
+    With :math:`S` the cosine similarity, for each anchor :math:`i`
+
+    .. math::
+        L_i = \frac{1}{\alpha}\log\Big(1 + \sum_{p \in P_i}
+              e^{-\alpha (S_{ip} - \lambda)}\Big)
+            + \frac{1}{\beta}\log\Big(1 + \sum_{n \in N_i}
+              e^{\beta (S_{in} - \lambda)}\Big),
+        \qquad L = \operatorname{mean}_i L_i
+
+    over all ``B`` anchors (anchors without pairs add 0). The paper combines it
+    with its pair miner; pass ``miner=`` for that.
+
+    Parameters
+    ----------
+    alpha : float, default=2.0
+    beta : float, default=50.0
+    base : float, default=0.5
+        :math:`\lambda` in the paper.
+    """
+
+    accepts_miner = True
+
+    def __init__(self, alpha=2.0, beta=50.0, base=0.5):
+        super().__init__()
+        self.alpha = alpha
+        self.beta = beta
+        self.base = base
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        pos, neg = _pair_masks(labels, indices_tuple)
+        S = _cosine_matrix(embeddings)
+        pos_term = _log1p_sum_exp(-self.alpha * (S - self.base), pos) / self.alpha
+        neg_term = _log1p_sum_exp(self.beta * (S - self.base), neg) / self.beta
+        return (pos_term + neg_term).mean()
+
+
+def _log1p_sum_exp(logits, mask):
+    """Row-wise ``log(1 + sum_{mask} exp(logits))``, stable; 0 for empty rows."""
+    logits = torch.where(mask, logits, torch.full_like(logits, -math.inf))
+    zeros = logits.new_zeros(logits.shape[0], 1)
+    return torch.logsumexp(torch.cat([zeros, logits], dim=1), dim=1)
+
+
+class _ClassLoss(MetricLoss):
+    """A loss with learnable per-class vectors (proxies, weights or centers)."""
+
+    needs_classes = True
+
+    def __init__(self, n_classes, embedding_dim):
+        super().__init__()
+        self.n_classes = int(n_classes)
+        self.embedding_dim = int(embedding_dim)
+
+
+class ProxyNCALoss(_ClassLoss):
+    r"""ProxyNCA (Movshovitz-Attias et al., 2017).
+
+    .. math::
+        L = \operatorname{mean}_i -\log \frac{e^{-s\,\|\hat x_i - \hat p_{y_i}\|^2}}
+            {\sum_c e^{-s\,\|\hat x_i - \hat p_c\|^2}}
+
+    one proxy per class, hats denoting L2 normalisation. As in
+    pytorch-metric-learning the positive proxy is in the denominator (the paper
+    leaves it out). With ``softmax_scale=1`` the logits span only [-4, 0];
+    ProxyNCA++ (Teh et al., 2020) uses a scale of about 9.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    softmax_scale : float, default=1.0
+    """
+
+    def __init__(self, n_classes, embedding_dim, softmax_scale=1.0):
+        super().__init__(n_classes, embedding_dim)
+        self.softmax_scale = softmax_scale
+        self.proxies = nn.Parameter(torch.empty(n_classes, embedding_dim))
+        nn.init.normal_(self.proxies)
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        d2 = torch.clamp(2.0 - 2.0 * _cosine_matrix(embeddings, self.proxies),
+                         min=0.0)
+        return F.cross_entropy(-self.softmax_scale * d2, labels)
+
+
+class ProxyAnchorLoss(_ClassLoss):
+    r"""Proxy-Anchor loss (Kim et al., 2020).
+
+    .. math::
+        L = \frac{1}{|P^+|}\sum_{c \in P^+}\log\Big(1 + \sum_{x \in X_c^+}
+            e^{-\alpha (s(x, p_c) - \delta)}\Big)
+          + \frac{1}{C}\sum_{c}\log\Big(1 + \sum_{x \in X_c^-}
+            e^{\alpha (s(x, p_c) + \delta)}\Big)
+
+    :math:`s` the cosine similarity, :math:`P^+` the proxies with a positive in
+    the batch. The paper trains the proxies with a 100× larger learning rate;
+    :class:`~mlearn.deep.DeepMetricEmbedding` applies ``loss_lr_multiplier``.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    margin : float, default=0.1
+        :math:`\delta`.
+    alpha : float, default=32.0
+    """
+
+    def __init__(self, n_classes, embedding_dim, margin=0.1, alpha=32.0):
+        super().__init__(n_classes, embedding_dim)
+        self.margin = margin
+        self.alpha = alpha
+        self.proxies = nn.Parameter(torch.empty(n_classes, embedding_dim))
+        nn.init.kaiming_normal_(self.proxies, mode="fan_out")
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        S = _cosine_matrix(embeddings, self.proxies)  # (B, C)
+        onehot = F.one_hot(labels, self.n_classes).bool()
+        pos_term = _log1p_sum_exp((-self.alpha * (S - self.margin)).T, onehot.T)
+        neg_term = _log1p_sum_exp((self.alpha * (S + self.margin)).T, ~onehot.T)
+        with_pos = onehot.any(dim=0)
+        n_pos = with_pos.sum().clamp(min=1)
+        return pos_term[with_pos].sum() / n_pos + neg_term.sum() / self.n_classes
+
+
+class SoftTripleLoss(_ClassLoss):
+    r"""SoftTriple loss (Qian et al., 2019).
+
+    ``K = centers_per_class`` centres per class; the relaxed similarity
+    :math:`S_c(x) = \sum_k \operatorname{softmax}_k(s(x, w_{ck})/\gamma)\,
+    s(x, w_{ck})` enters a softmax cross-entropy with logits
+    :math:`\lambda\,(S_c - \delta\,[c = y])`. The paper's centre-merging
+    regulariser is not included (as in pytorch-metric-learning).
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    centers_per_class : int, default=10
+    la : float, default=20.0
+        :math:`\lambda`.
+    gamma : float, default=0.1
+    margin : float, default=0.01
+        :math:`\delta`.
+
+    Attributes
+    ----------
+    fc : Parameter of shape (embedding_dim, n_classes * centers_per_class)
+        Centre ``k`` of class ``c`` is column ``c * K + k``.
+    """
+
+    def __init__(self, n_classes, embedding_dim, centers_per_class=10, la=20.0,
+                 gamma=0.1, margin=0.01):
+        super().__init__(n_classes, embedding_dim)
+        self.centers_per_class = int(centers_per_class)
+        self.la = la
+        self.gamma = gamma
+        self.margin = margin
+        self.fc = nn.Parameter(
+            torch.empty(embedding_dim, n_classes * self.centers_per_class))
+        nn.init.kaiming_uniform_(self.fc, a=math.sqrt(5))
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        s = _cosine_matrix(embeddings, self.fc.T)
+        s = s.view(-1, self.n_classes, self.centers_per_class)
+        S = (F.softmax(s / self.gamma, dim=2) * s).sum(dim=2)
+        delta = self.margin * F.one_hot(labels, self.n_classes).to(S.dtype)
+        return F.cross_entropy(self.la * (S - delta), labels)
+
+
+class CenterLoss(_ClassLoss):
+    r"""Softmax plus center loss (Wen et al., 2016).
+
+    .. math::
+        L = L_{\mathrm{softmax}} + \lambda\,\tfrac12 \sum_i \|x_i - c_{y_i}\|^2
+
+    on the unnormalised embeddings (the sum runs over the mini-batch, as in the
+    paper), with a linear softmax classifier ``W x + b`` trained alongside.
+    The centres are not trained by the optimiser: in training mode each call
+    moves them by the paper's rule
+    :math:`c_j \leftarrow c_j - \alpha \frac{\sum_i [y_i = j](c_j - x_i)}
+    {1 + \sum_i [y_i = j]}` after computing the loss.
+    (Not in pytorch-metric-learning; KaiyangZhou's port instead averages over
+    the batch and learns the centres by SGD.)
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    lambda_c : float, default=0.01
+    alpha : float, default=0.5
+        Learning rate of the centres.
+    """
+
+    def __init__(self, n_classes, embedding_dim, lambda_c=0.01, alpha=0.5):
+        super().__init__(n_classes, embedding_dim)
+        self.lambda_c = lambda_c
+        self.alpha = alpha
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+        self.register_buffer("centers", torch.zeros(n_classes, embedding_dim))
+
+    def center_term(self, embeddings, labels):
+        """:math:`\\tfrac12 \\sum_i \\|x_i - c_{y_i}\\|^2` (centres held fixed)."""
+        diff = embeddings - self.centers.to(embeddings.dtype)[labels]
+        return 0.5 * (diff**2).sum()
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        loss = (F.cross_entropy(self.classifier(embeddings), labels)
+                + self.lambda_c * self.center_term(embeddings, labels))
+        if self.training:
+            with torch.no_grad():
+                x = embeddings.detach().to(self.centers.dtype)
+                diff = self.centers[labels] - x
+                delta = torch.zeros_like(self.centers).index_add_(0, labels, diff)
+                counts = torch.bincount(labels, minlength=self.n_classes)
+                self.centers -= self.alpha * delta / (1.0 + counts[:, None])
+        return loss
+
+
+class _MarginSoftmax(_ClassLoss):
+    """Softmax on cosines to L2-normalised class weights ``W`` (D×C)."""
+
+    def __init__(self, n_classes, embedding_dim, margin, scale):
+        super().__init__(n_classes, embedding_dim)
+        self.margin = margin
+        self.scale = scale
+        self.W = nn.Parameter(torch.empty(embedding_dim, n_classes))
+        nn.init.normal_(self.W)
+
+    def _target_logit(self, cos, embeddings):  # pragma: no cover
+        raise NotImplementedError
+
+    def _scale(self, logits, embeddings):
+        return self.scale * logits
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        cos = _cosine_matrix(embeddings, self.W.T)
+        target = cos.gather(1, labels[:, None])
+        onehot = F.one_hot(labels, self.n_classes).to(cos.dtype)
+        logits = cos + onehot * (self._target_logit(target, embeddings) - target)
+        return F.cross_entropy(self._scale(logits, embeddings), labels)
+
+
+class CosFaceLoss(_MarginSoftmax):
+    r"""CosFace / AM-Softmax (Wang et al., 2018): logits
+    :math:`s\,(\cos\theta_c - m\,[c = y])`.
+
+    CosFace's defaults are ``scale=64, margin=0.35``; AM-Softmax uses the same
+    formula with ``scale=30`` (``loss="am_softmax"`` in the estimator).
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    margin : float, default=0.35
+    scale : float, default=64.0
+    """
+
+    def __init__(self, n_classes, embedding_dim, margin=0.35, scale=64.0):
+        super().__init__(n_classes, embedding_dim, margin, scale)
+
+    def _target_logit(self, cos, embeddings):
+        return cos - self.margin
+
+
+class ArcFaceLoss(_MarginSoftmax):
+    r"""ArcFace (Deng et al., 2019): target logit :math:`\cos(\theta_y + m)`.
+
+    Where :math:`\theta_y > \pi - m` the target logit is
+    :math:`\cos\theta_y - m \sin m` (insightface's convention, keeps it
+    monotonic). ``margin`` is in **radians** as in the paper;
+    pytorch-metric-learning takes degrees (28.6° ≈ 0.5 rad). The cosine of the
+    sum is expanded (:math:`\cos\theta\cos m - \sin\theta\sin m`) so the
+    gradient stays finite at :math:`\theta = 0`.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    margin : float, default=0.5
+    scale : float, default=64.0
+    """
+
+    def __init__(self, n_classes, embedding_dim, margin=0.5, scale=64.0):
+        super().__init__(n_classes, embedding_dim, margin, scale)
+
+    def _target_logit(self, cos, embeddings):
+        m = self.margin
+        cos = torch.clamp(cos, -1.0, 1.0)
+        sin = torch.sqrt(torch.clamp(1.0 - cos**2, min=_SQ_EPS))
+        plus = cos * math.cos(m) - sin * math.sin(m)
+        return torch.where(cos >= math.cos(math.pi - m), plus, cos - m * math.sin(m))
+
+
+class SphereFaceLoss(_MarginSoftmax):
+    r"""SphereFace / A-Softmax (Liu et al., 2017).
+
+    Target logit :math:`\psi(\theta) = (-1)^k \cos(m\theta) - 2k`,
+    :math:`k = \lfloor m\theta/\pi \rfloor`, with :math:`\cos(m\theta)` from
+    its polynomial in :math:`\cos\theta`; all logits are multiplied by
+    :math:`\|x\|` and ``scale``, ``W`` is normalised. The paper's annealing
+    with the plain softmax (λ) is not implemented.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    margin : int, default=4
+    scale : float, default=1.0
+    """
+
+    def __init__(self, n_classes, embedding_dim, margin=4, scale=1.0):
+        super().__init__(n_classes, embedding_dim, int(margin), scale)
+
+    def _target_logit(self, cos, embeddings):
+        m = self.margin
+        cos = torch.clamp(cos, -1.0, 1.0)
+        # cos(m θ) = sum_n (-1)^n C(m, 2n) cos^{m-2n} θ (1 - cos² θ)^n
+        cos_m = sum((-1) ** n * math.comb(m, 2 * n) * cos ** (m - 2 * n)
+                    * (1.0 - cos**2) ** n for n in range(m // 2 + 1))
+        with torch.no_grad():
+            k = torch.floor(torch.acos(cos) * m / math.pi)
+        return (-1.0) ** k * cos_m - 2.0 * k
+
+    def _scale(self, logits, embeddings):
+        return self.scale * logits * embeddings.norm(dim=1, keepdim=True)
+
+
+def _am_softmax(n_classes, embedding_dim, margin=0.35, scale=30.0):
+    """AM-Softmax (Wang et al., 2018): :class:`CosFaceLoss` with ``scale=30``."""
+    return CosFaceLoss(n_classes, embedding_dim, margin=margin, scale=scale)
+
+
+_am_softmax.needs_classes = True
+_am_softmax.accepts_miner = False
+
+#: Loss names accepted by ``DeepMetricEmbedding(loss=...)``.
+LOSSES = {
+    "contrastive": ContrastiveLoss,
+    "triplet": TripletMarginLoss,
+    "npair": NPairsLoss,
+    "lifted_structure": LiftedStructureLoss,
+    "multi_similarity": MultiSimilarityLoss,
+    "proxy_nca": ProxyNCALoss,
+    "proxy_anchor": ProxyAnchorLoss,
+    "soft_triple": SoftTripleLoss,
+    "center": CenterLoss,
+    "cosface": CosFaceLoss,
+    "am_softmax": _am_softmax,
+    "sphereface": SphereFaceLoss,
+    "arcface": ArcFaceLoss,
+}
