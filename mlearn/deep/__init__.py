@@ -14,6 +14,7 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
         "extra with `pip install mlearn[torch]` (or `pip install torch`)."
     ) from exc
 
+from mlearn.deep._estimator import MLP, DeepMetricEmbedding
 from mlearn.deep._losses import (
     LOSSES,
     ArcFaceLoss,
@@ -48,7 +49,9 @@ __all__ = [
     "CenterLoss",
     "ContrastiveLoss",
     "CosFaceLoss",
+    "DeepMetricEmbedding",
     "LiftedStructureLoss",
+    "MLP",
     "MPerClassSampler",
     "MetricLoss",
     "MultiSimilarityLoss",

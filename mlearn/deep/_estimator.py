@@ -1,0 +1,620 @@
+"""``DeepMetricEmbedding``: a torch module trained with a metric-learning loss,
+behind scikit-learn's transformer API."""
+
+import contextlib
+import copy
+import inspect
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from mlearn.deep._losses import LOSSES
+from mlearn.deep._miners import MINERS
+from mlearn.deep._sampler import MPerClassSampler
+from mlearn.metrics import (
+    mean_average_precision_at_r,
+    precision_at_1,
+    r_precision,
+)
+from mlearn.utils._sklearn_compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
+from mlearn.utils._validation import check_classes
+
+__all__ = ["MLP", "DeepMetricEmbedding"]
+
+_PREFIXES = ("module__", "loss__", "miner__", "optimizer__")
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+}
+_SCORES = {
+    "precision_at_1": precision_at_1,
+    "r_precision": r_precision,
+    "map_at_r": mean_average_precision_at_r,
+}
+
+
+class MLP(torch.nn.Module):
+    """A plain multilayer perceptron, the default ``module``.
+
+    Inputs of any shape are flattened per sample. ``in_features`` is filled in
+    by :class:`DeepMetricEmbedding` from the data when not given.
+
+    Parameters
+    ----------
+    in_features : int
+    hidden : tuple of int, default=(256,)
+        Widths of the hidden layers (ReLU after each).
+    out_features : int, default=32
+        Embedding dimension.
+    """
+
+    def __init__(self, in_features, hidden=(256,), out_features=32):
+        super().__init__()
+        layers, width = [torch.nn.Flatten()], int(in_features)
+        for h in hidden:
+            layers += [torch.nn.Linear(width, int(h)), torch.nn.ReLU()]
+            width = int(h)
+        layers.append(torch.nn.Linear(width, int(out_features)))
+        self.net = torch.nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    old = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
+    """A torch ``nn.Module`` trained with a metric-learning loss, as a
+    scikit-learn transformer.
+
+    ``fit(X, y)`` trains the module on mini-batches (``m`` samples per class per
+    batch by default) to minimise ``loss``; ``transform(X)`` returns the
+    embeddings as a numpy array, so the estimator drops into a ``Pipeline``
+    before ``KNeighborsClassifier`` like any linear learner. Parameters of the
+    module, loss, miner and optimizer are given with the prefixes
+    ``module__``, ``loss__``, ``miner__`` and ``optimizer__`` (skorch's
+    convention), so ``clone``, ``GridSearchCV`` and pickling work.
+
+    Needs torch (``pip install mlearn[torch]``).
+
+    Parameters
+    ----------
+    module : nn.Module class or instance, default=None
+        The network. A class is instantiated at ``fit`` with the ``module__*``
+        parameters; its ``in_features`` argument, when it has one and it is not
+        given, is set to the number of features of ``X`` (``prod(X.shape[1:])``).
+        An instance is deep-copied at each ``fit`` (the one passed in is never
+        trained). ``None`` means :class:`MLP`.
+    loss : str or MetricLoss instance, default='multi_similarity'
+        One of ``mlearn.deep.LOSSES`` — 'contrastive', 'triplet', 'npair',
+        'lifted_structure', 'multi_similarity', 'proxy_nca', 'proxy_anchor',
+        'soft_triple', 'center', 'cosface', 'am_softmax', 'sphereface',
+        'arcface' — built with the ``loss__*`` parameters (losses with class
+        vectors get ``n_classes`` and ``embedding_dim`` from the data and the
+        module), or a loss module, deep-copied at ``fit``.
+    miner : str, callable or None, default=None
+        'batch_all', 'batch_hard' or 'semi_hard' (with ``miner__*``), or a
+        callable ``miner(embeddings, labels) -> indices_tuple``; only for losses
+        that take mined tuples.
+    optimizer : {'adam', 'adamw', 'sgd'} or torch optimizer class, default='adam'
+        Built with ``lr``, ``weight_decay`` and the ``optimizer__*`` parameters.
+    lr : float, default=1e-3
+    weight_decay : float, default=0.0
+    loss_lr_multiplier : float, default=1.0
+        Learning-rate factor for the loss's own parameters (proxies, class
+        weights); ProxyAnchor's paper uses 100.
+    batch_size : int, default=128
+    max_epochs : int, default=20
+    sampler : {'m_per_class', 'random'}, default='m_per_class'
+        'm_per_class' draws batches of ``m_per_class`` samples from each of
+        ``batch_size // m_per_class`` classes (:class:`MPerClassSampler`), so
+        every batch holds positive pairs; 'random' shuffles.
+    m_per_class : int, default=4
+    normalize : bool, default=True
+        L2-normalise the embeddings returned by ``transform`` (the losses
+        compare normalised embeddings).
+    validation_fraction : float or None, default=None
+        Hold out this stratified fraction of the training data and record its
+        ``scoring`` after every epoch (``history_``, and the progress bar).
+    scoring : {'precision_at_1', 'r_precision', 'map_at_r'}, default='precision_at_1'
+        What ``score`` and the validation report.
+    device : str, default='auto'
+        'auto' uses CUDA when available, else the CPU.
+    n_threads : int, default=1
+        torch CPU threads used during ``fit``/``transform`` (restored after);
+        more than the physical cores oversubscribes them.
+    warm_start : bool, default=False
+        Continue training the fitted module (and loss, optimizer state) on the
+        next ``fit`` instead of starting over.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the module initialisation, the batches and the loss's proxies;
+        the same seed gives the same embeddings on the CPU. The global torch
+        RNG state is left as it was.
+    verbose : int, default=0
+        1 shows a progress bar (tqdm; renders in Jupyter) with the epoch loss
+        and the validation score.
+    **kwargs
+        ``module__*``, ``loss__*``, ``miner__*``, ``optimizer__*`` parameters.
+
+    Attributes
+    ----------
+    module_ : nn.Module
+        The trained network (in eval mode).
+    loss_ : nn.Module
+        The loss with its trained parameters (proxies, ...).
+    classes_ : ndarray
+    n_features_in_ : int
+    embedding_dim_ : int
+    n_iter_ : int
+        Epochs run (over all ``fit``/``partial_fit`` calls of a warm start).
+    history_ : list of dict
+        Per epoch: ``epoch``, ``loss`` (mean over batches), ``time`` and, with
+        ``validation_fraction``, ``val_score``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from mlearn.deep import DeepMetricEmbedding
+    >>> X, y = load_iris(return_X_y=True)
+    >>> est = DeepMetricEmbedding(module__hidden=(16,), module__out_features=4,
+    ...                           max_epochs=2, random_state=0).fit(X, y)
+    >>> est.transform(X[:2]).shape
+    (2, 4)
+    """
+
+    _parameter_constraints = {
+        "module": [None, type, torch.nn.Module],
+        "loss": [StrOptions(set(LOSSES)), torch.nn.Module],
+        "miner": [None, StrOptions(set(MINERS)), callable],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "loss_lr_multiplier": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "sampler": [StrOptions({"m_per_class", "random"})],
+        "m_per_class": [Interval(Integral, 1, None, closed="left")],
+        "normalize": ["boolean"],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "scoring": [StrOptions(set(_SCORES))],
+        "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, module=None, *, loss="multi_similarity", miner=None,
+                 optimizer="adam", lr=1e-3, weight_decay=0.0,
+                 loss_lr_multiplier=1.0, batch_size=128, max_epochs=20,
+                 sampler="m_per_class", m_per_class=4, normalize=True,
+                 validation_fraction=None, scoring="precision_at_1",
+                 device="auto", n_threads=1, warm_start=False,
+                 random_state=None, verbose=0, **kwargs):
+        self.module = module
+        self.loss = loss
+        self.miner = miner
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.loss_lr_multiplier = loss_lr_multiplier
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.sampler = sampler
+        self.m_per_class = m_per_class
+        self.normalize = normalize
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.device = device
+        self.n_threads = n_threads
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        # extra parameters are checked at fit, like every other parameter
+        self._extra_keys = set(kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # -- parameters ---------------------------------------------------------
+
+    def _extra_params(self):
+        return {k: getattr(self, k) for k in sorted(getattr(self, "_extra_keys", ()))}
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=False)
+        params.update(self._extra_params())
+        return params
+
+    def set_params(self, **params):
+        own = set(self._get_param_names())
+        extra = {k: v for k, v in params.items() if k not in own}
+        for key, value in extra.items():
+            setattr(self, key, value)
+        self._extra_keys = set(getattr(self, "_extra_keys", ())) | set(extra)
+        rest = {k: v for k, v in params.items() if k in own}
+        if rest:
+            super().set_params(**rest)
+        return self
+
+    def _validate_params(self):
+        super()._validate_params()
+        _check_prefixed(self._extra_params())
+
+    def _sub_params(self, prefix):
+        n = len(prefix)
+        return {k[n:]: v for k, v in self._extra_params().items()
+                if k.startswith(prefix)}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # -- data ---------------------------------------------------------------
+
+    def _validate_X(self, X, reset, y=None):
+        kwargs = dict(dtype=[np.float32, np.float64], allow_nd=True,
+                      ensure_min_samples=2 if reset else 1)
+        if y is None:
+            X = validate_data(self, X, reset=reset, **kwargs)
+        else:
+            X, y = validate_data(self, X, y, reset=reset, **kwargs)
+        if reset:
+            self._input_shape = X.shape[1:]
+        elif X.shape[1:] != self._input_shape:
+            raise ValueError(
+                f"X has sample shape {X.shape[1:]}, but {type(self).__name__} was "
+                f"fitted on samples of shape {self._input_shape}.")
+        return (X, y) if y is not None else X
+
+    def _device(self):
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    # -- building -----------------------------------------------------------
+
+    def _build(self, X, n_classes, seed):
+        """Fresh module, loss, miner and optimizer (seeded)."""
+        torch.manual_seed(seed)
+        params = self._sub_params("module__")
+        if self.module is None or isinstance(self.module, type):
+            cls = MLP if self.module is None else self.module
+            if not issubclass(cls, torch.nn.Module):
+                raise TypeError(
+                    f"module must be an nn.Module class or instance, got {cls!r}.")
+            sig = inspect.signature(cls)
+            if "in_features" in sig.parameters and "in_features" not in params:
+                params["in_features"] = int(np.prod(X.shape[1:]))
+            module = cls(**params)
+        else:
+            if params:
+                raise ValueError(
+                    "module__* parameters are given but module is an instance; "
+                    f"pass the class instead ({sorted(params)}).")
+            module = copy.deepcopy(self.module)
+        module = module.to(self._device())
+        module.train()
+        with torch.no_grad():
+            module.eval()
+            probe = module(_tensor(X[:2], self._device()))
+            module.train()
+        if probe.ndim != 2:
+            raise ValueError(
+                "the module must return embeddings of shape (batch, dim); it "
+                f"returned shape {tuple(probe.shape)}.")
+        self.embedding_dim_ = int(probe.shape[1])
+
+        loss_params = self._sub_params("loss__")
+        if isinstance(self.loss, str):
+            factory = LOSSES[self.loss]
+            if factory.needs_classes:
+                loss = factory(n_classes, self.embedding_dim_, **loss_params)
+            else:
+                loss = factory(**loss_params)
+        else:
+            if loss_params:
+                raise ValueError(
+                    "loss__* parameters are given but loss is an instance.")
+            loss = copy.deepcopy(self.loss)
+            if getattr(loss, "n_classes", n_classes) < n_classes:
+                raise ValueError(
+                    f"the loss has {loss.n_classes} class vectors but y has "
+                    f"{n_classes} classes.")
+        loss = loss.to(self._device())
+
+        miner_params = self._sub_params("miner__")
+        if self.miner is None:
+            if miner_params:
+                raise ValueError("miner__* parameters are given but miner is None.")
+            miner = None
+        else:
+            if not getattr(loss, "accepts_miner", False):
+                raise ValueError(
+                    f"loss {type(loss).__name__} does not use mined tuples; "
+                    "set miner=None.")
+            miner = (MINERS[self.miner](**miner_params)
+                     if isinstance(self.miner, str) else self.miner)
+
+        self.module_, self.loss_, self._miner = module, loss, miner
+        self._optimizer = _make_optimizer(self)
+
+    # -- training -----------------------------------------------------------
+
+    def _batches(self, codes, rng):
+        if self.sampler == "m_per_class":
+            m = min(self.m_per_class, self.batch_size)
+            return list(MPerClassSampler(codes, m=m, batch_size=self.batch_size,
+                                         random_state=rng))
+        order = rng.permutation(codes.shape[0])
+        return [order[i:i + self.batch_size]
+                for i in range(0, codes.shape[0], self.batch_size)]
+
+    def _run_epoch(self, X, codes, rng):
+        device = self._device()
+        self.module_.train()
+        self.loss_.train()
+        total, n_batches = 0.0, 0
+        for idx in self._batches(codes, rng):
+            xb = _tensor(X[idx], device)
+            yb = _tensor(codes[idx], device, torch.long)
+            emb = self.module_(xb)
+            tuples = None if self._miner is None else self._miner(emb, yb)
+            value = self.loss_(emb, yb, tuples)
+            if not torch.isfinite(value):
+                raise FloatingPointError(
+                    f"the loss became {value.item()} at epoch {self.n_iter_ + 1}; "
+                    "lower lr or check the input scaling.")
+            self._optimizer.zero_grad()
+            value.backward()
+            self._optimizer.step()
+            total += float(value.detach())
+            n_batches += 1
+        self.module_.eval()
+        self.loss_.eval()
+        return total / max(n_batches, 1)
+
+    def _encode(self, y, classes=None):
+        if classes is None:
+            classes, codes, _ = check_classes(y)
+            return classes, codes
+        pos = np.searchsorted(classes, y)
+        pos = np.clip(pos, 0, classes.shape[0] - 1)
+        unknown = classes[pos] != y
+        if unknown.any():
+            raise ValueError(
+                f"y has labels not in classes: {np.unique(y[unknown])[:5]!r}; "
+                "pass every class to the first partial_fit with classes=.")
+        return classes, pos
+
+    def _train(self, X, y, epochs, first, classes=None):
+        from tqdm.auto import tqdm
+
+        rs = check_random_state(self.random_state)
+        if first:
+            self.classes_, codes = self._encode(y, classes)
+            self._seed = int(rs.randint(np.iinfo(np.int32).max))
+            self._rng = np.random.RandomState(self._seed)
+            self.n_iter_ = 0
+            self.history_ = []
+        else:
+            _, codes = self._encode(y, self.classes_)
+        X_val = y_val = None
+        if self.validation_fraction is not None:
+            X, X_val, codes, y_val = train_test_split(
+                X, codes, test_size=self.validation_fraction, stratify=codes,
+                random_state=self._rng)
+        with _torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
+            if first:
+                self._build(X, self.classes_.shape[0], self._seed)
+            torch.manual_seed(self._seed + self.n_iter_)
+            bar = tqdm(total=epochs, disable=not self.verbose,
+                       desc=type(self).__name__)
+            for _ in range(epochs):
+                t0 = time.perf_counter()
+                mean_loss = self._run_epoch(X, codes, self._rng)
+                self.n_iter_ += 1
+                record = {"epoch": self.n_iter_, "loss": mean_loss,
+                          "time": time.perf_counter() - t0}
+                if X_val is not None:
+                    record["val_score"] = _SCORES[self.scoring](
+                        self._embed(X_val), y_val)
+                self.history_.append(record)
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
+                                 if k in ("loss", "val_score")})
+            bar.close()
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the module on ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Any per-sample shape the module takes (images ``(n, c, h, w)``).
+        y : array-like of shape (n_samples,)
+            Class labels; at least two classes.
+
+        Returns
+        -------
+        self
+        """
+        X, y = self._validate_X(X, reset=not self._continuing(), y=_require_y(y))
+        return self._train(X, y, self.max_epochs, first=not self._continuing())
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over ``X``, continuing from the current state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+        y : array-like of shape (n_samples,)
+        classes : array-like, optional
+            Every label that will ever be seen; needed on the first call when
+            later batches bring new classes (losses with class vectors are
+            sized from it).
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "module_")
+        if first:
+            self._validate_params()
+        X, y = self._validate_X(X, reset=first, y=_require_y(y))
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+        return self._train(X, y, 1, first=first, classes=classes)
+
+    def _continuing(self):
+        return self.warm_start and hasattr(self, "module_")
+
+    # -- inference ----------------------------------------------------------
+
+    def _embed(self, X, batch_size=1024):
+        device = self._device()
+        out = []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], batch_size):
+                xb = _tensor(X[start:start + batch_size], device)
+                emb = self.module_(xb)
+                if self.normalize:
+                    emb = torch.nn.functional.normalize(emb, dim=1)
+                out.append(emb.cpu().numpy())
+        return np.concatenate(out).astype(np.float64 if X.dtype == np.float64
+                                          else np.float32, copy=False)
+
+    def transform(self, X):
+        """Embeddings of ``X``, shape ``(n_samples, embedding_dim_)``.
+
+        Float64 input gives float64 output (computed in float32).
+        """
+        check_is_fitted(self, "module_")
+        X = self._validate_X(X, reset=False)
+        self.module_.eval()
+        with _torch_threads(self.n_threads):
+            return self._embed(X)
+
+    def pair_distance(self, pairs):
+        """Euclidean distance between the embeddings of each pair.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, ...)
+
+        Returns
+        -------
+        ndarray of shape (n_pairs,)
+        """
+        pairs = np.asarray(pairs)
+        if pairs.ndim < 3 or pairs.shape[1] != 2:
+            raise ValueError(
+                "pairs must have shape (n_pairs, 2, ...), got shape "
+                f"{pairs.shape}.")
+        a = self.transform(pairs[:, 0])
+        b = self.transform(pairs[:, 1])
+        return np.sqrt(((a - b) ** 2).sum(axis=1))
+
+    def get_metric(self):
+        """A callable ``metric(u, v)``: the distance between the embeddings of
+        two samples, for ``KNeighborsClassifier(metric=...)`` and the like.
+
+        Each call runs the network on both points; transforming once and
+        using the Euclidean metric is much faster for search.
+        """
+        check_is_fitted(self, "module_")
+
+        def metric(u, v):
+            pair = np.stack([np.asarray(u), np.asarray(v)])[None]
+            return float(self.pair_distance(pair)[0])
+
+        return metric
+
+    def score(self, X, y):
+        """Retrieval quality of the embeddings of ``(X, y)``: ``scoring``
+        (precision@1 by default) with ``X`` as its own reference set.
+
+        Returns
+        -------
+        float
+        """
+        return _SCORES[self.scoring](self.transform(X), np.asarray(y))
+
+    def get_feature_names_out(self, input_features=None):
+        """``deepmetricembedding0``, ``deepmetricembedding1``, ..."""
+        check_is_fitted(self, "module_")
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self.embedding_dim_)],
+                          dtype=object)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        # tensors go to the CPU so a model trained on a GPU unpickles anywhere;
+        # the optimizer state is not kept (a warm start after unpickling starts
+        # a fresh optimizer)
+        for key in ("module_", "loss_"):
+            if key in state:
+                state[key] = copy.deepcopy(state[key]).cpu()
+        state.pop("_optimizer", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "module_"):
+            self._optimizer = _make_optimizer(self)
+
+
+def _make_optimizer(est):
+    """The optimizer over the module's and the loss's trainable parameters."""
+    opt_cls = (_OPTIMIZERS[est.optimizer] if isinstance(est.optimizer, str)
+               else est.optimizer)
+    groups = [{"params": list(est.module_.parameters())}]
+    extra = [p for p in est.loss_.parameters() if p.requires_grad]
+    if extra:
+        groups.append({"params": extra, "lr": est.lr * est.loss_lr_multiplier})
+    return opt_cls(groups, lr=est.lr, weight_decay=est.weight_decay,
+                   **est._sub_params("optimizer__"))
+
+
+def _tensor(a, device, dtype=torch.float32):
+    """A tensor copy of ``a`` (a copy, so read-only arrays are fine)."""
+    np_dtype = np.float32 if dtype == torch.float32 else np.int64
+    return torch.from_numpy(np.array(a, dtype=np_dtype)).to(device)
+
+
+def _require_y(y):
+    if y is None:
+        raise ValueError(
+            "DeepMetricEmbedding requires y to be passed, but the target y is None.")
+    return y
+
+
+def _check_prefixed(params):
+    for key in params:
+        if not key.startswith(_PREFIXES) or key.split("__", 1)[1] == "":
+            raise TypeError(
+                f"unexpected parameter {key!r}: parameters beyond the named ones "
+                f"must start with one of {', '.join(_PREFIXES)}.")
