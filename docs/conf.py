@@ -175,11 +175,12 @@ def _generate_placeholder_stubs(app):
 def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
     """Document mlearn's own methods, inherited ones included, but not the
     methods every scikit-learn estimator inherits from scikit-learn
-    (``get_params``, ``set_output``, metadata routing, ...): their docstrings
-    cite scikit-learn's own documentation."""
+    (``get_params``, ``set_output``, metadata routing, ...) or every loss
+    inherits from ``torch.nn.Module``: their docstrings cite those projects'
+    own documentation."""
     if what == "class":
         module = getattr(obj, "__module__", None) or ""
-        if module.startswith("sklearn") or (
+        if module.startswith(("sklearn", "torch")) or (
                 name.startswith("set_") and name.endswith("_request")):
             return True
     return None

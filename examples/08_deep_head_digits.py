@@ -29,13 +29,17 @@ scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 # %%
+# Any nn.Module mapping a batch of X to embeddings works; here a small MLP.
+# `verbose=1` draws a progress bar with the epoch loss and the validation
+# MAP@R on a held-out 15 % of the training data.
 module = torch.nn.Sequential(
     torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 32))
-head = deep.DeepMetricEmbedding(module)
-# keep the example fast: a few epochs, fixed seed (where the head has them)
-fast = {"max_epochs": 10, "n_epochs": 10, "random_state": 0}
-head.set_params(**{k: v for k, v in fast.items() if k in head.get_params()})
+head = deep.DeepMetricEmbedding(module, loss="multi_similarity", max_epochs=20,
+                                validation_fraction=0.15, scoring="map_at_r",
+                                random_state=0, verbose=1)
 head.fit(X_train, y_train)
+print("validation MAP@R by epoch:",
+      [round(h["val_score"], 3) for h in head.history_[::5]])
 
 # %%
 knn = KNeighborsClassifier(n_neighbors=3)
@@ -43,3 +47,13 @@ before = knn.fit(X_train, y_train).score(X_test, y_test)
 after = knn.fit(head.transform(X_train), y_train).score(head.transform(X_test),
                                                          y_test)
 print(f"3-NN accuracy: raw {before:.3f}, deep embedding {after:.3f}")
+
+# %%
+# Retrieval quality (Musgrave et al. 2020): precision@1 barely moves, MAP@R --
+# are *all* the same-class points ranked first? -- is where the gain shows.
+from mlearn.metrics import mean_average_precision_at_r, precision_at_1  # noqa: E402
+
+Z_test = head.transform(X_test)
+for name, Z in [("raw", X_test), ("deep", Z_test)]:
+    print(f"{name:>5}: P@1 {precision_at_1(Z, y_test):.3f}  "
+          f"MAP@R {mean_average_precision_at_r(Z, y_test):.3f}")
