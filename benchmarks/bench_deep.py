@@ -14,14 +14,13 @@ import argparse
 import platform
 import time
 
-import numpy as np
 import torch
 from sklearn import __version__ as sk_version
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from mlearn import LMNN, MMC, KISSME
+from mlearn import KISSME, LMNN, MMC
 from mlearn.deep import LOSSES, DeepMetricEmbedding
 from mlearn.metrics import mean_average_precision_at_r, precision_at_1
 
@@ -43,7 +42,8 @@ def main():
     scaler = StandardScaler().fit(X_tr)
     S_tr, S_te = scaler.transform(X_tr), scaler.transform(X_te)
 
-    print(f"# bench_deep: python {platform.python_version()}, torch {torch.__version__},"
+    print(f"# bench_deep: python {platform.python_version()}, "
+          f"torch {torch.__version__},"
           f" scikit-learn {sk_version}, {platform.machine()}, 1 torch thread")
     print(f"# digits 70/30 (train {len(y_tr)}, test {len(y_te)}), default MLP "
           f"64-256-32, {args.epochs} epochs, batch 128 (m=4 per class), Adam lr 1e-3,"

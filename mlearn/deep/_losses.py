@@ -97,9 +97,9 @@ def _mean_nonzero(values):
 class MetricLoss(nn.Module):
     """Base class: ``forward(embeddings, labels, indices_tuple=None)`` → scalar.
 
-    ``needs_classes`` marks losses built as ``Loss(n_classes, embedding_dim,
-    ...)`` (proxies or class weights); ``accepts_miner`` those that use mined
-    ``indices_tuple``s.
+    ``needs_classes`` marks losses built with ``n_classes`` and
+    ``embedding_dim`` as their first arguments (proxies or class weights);
+    ``accepts_miner`` those that use mined ``indices_tuple`` values.
     """
 
     needs_classes = False
