@@ -184,6 +184,12 @@ class _ImpostorSearch:
         rows = np.repeat(np.arange(n, dtype=np.intp), k)[valid.ravel()]
         d_t[valid] = _sq_dist_indexed(Z, rows, targets[valid])
         radius = self.slack ** 2 * (1.0 + np.maximum(d_t.max(axis=1), 0.0))
+        # The screen runs its GEMM in float32 (twice the speed). Rounding moves
+        # ``‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l`` by at most ``2 r u ‖z_i‖‖z_l‖``
+        # (r terms, unit roundoff u = 2⁻²⁴), so widening each radius by
+        # ``2 r u (‖z_i‖² + max‖z‖²)`` keeps the candidate set a superset.
+        radius = radius + 2.0 * Z.shape[1] * 2.0**-24 * (sq + sq.max())
+        Z = Z.astype(np.float32)
         if self.keep is None:
             found = self._collect(Z, sq, radius, self._ALL, count_only=True)
             self.keep = self._ALL
@@ -218,11 +224,11 @@ class _ImpostorSearch:
                     continue
                 offsets = np.zeros(blk.shape[0], dtype=np.int64)
                 np.cumsum(counts[:-1], out=offsets[1:])
-                a = np.empty(total, dtype=np.intp)
-                b = np.empty(total, dtype=np.intp)
+                a = np.empty(total + 1, dtype=np.intp)  # + the kernel's spare slot
+                b = np.empty(total + 1, dtype=np.intp)
                 _lmnn_impostor_fill(*args, offsets, a, b)
-                out_a.append(a)
-                out_b.append(b)
+                out_a.append(a[:total])
+                out_b.append(b[:total])
         if count_only:
             return found
         if not out_a:

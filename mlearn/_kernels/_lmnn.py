@@ -61,19 +61,23 @@ def _lmnn_impostor_fill(G, row_sq, col_sq, radius, row_ids, col_ids, seed, keep,
                         offsets, out_a, out_b):
     """Write the (row, column) index pairs counted by ``_lmnn_impostor_count``.
 
-    ``offsets[i]`` is where row ``i`` starts in ``out_a``/``out_b``;
-    ``row_ids``/``col_ids`` map block positions to sample indices.
+    ``offsets[i]`` is where row ``i`` starts in ``out_a``/``out_b``, which
+    hold one spare slot at the end; ``row_ids``/``col_ids`` map block positions
+    to sample indices. The write is unconditional and only the position
+    advances on a hit (no data-dependent branch in the inner loop; the slot
+    after the last hit is overwritten harmlessly).
     """
     b, m = G.shape
     for i in range(b):
         pos = offsets[i]
         ri = radius[i] - row_sq[i]
+        rid = row_ids[i]
         for j in range(m):
             if col_sq[j] - 2.0 * G[i, j] < ri:
-                if _lmnn_pair_hash(row_ids[i], col_ids[j], seed) <= keep:
-                    out_a[pos] = row_ids[i]
-                    out_b[pos] = col_ids[j]
-                    pos += 1
+                hit = _lmnn_pair_hash(rid, col_ids[j], seed) <= keep
+                out_a[pos] = rid
+                out_b[pos] = col_ids[j]
+                pos += np.int64(hit)
 
 
 @numba.njit(**SERIAL)
