@@ -772,6 +772,98 @@ def test_triplet_rejects_pairs():
         TripletMarginLoss()(emb, labels, idx)
 
 
+def test_reference_multi_similarity_with_all_pairs_as_mined_tuple():
+    # PML's MultiSimilarityMiner keeps all 24 positive and 108 negative pairs of
+    # the reference batch; passing them as a 4-tuple must give the same value.
+    emb, labels, _, _ = _ref_inputs()
+    pos, neg = _all_pairs(labels)
+    assert (len(pos), len(neg)) == (24, 108)
+    a1, p = (torch.tensor(t) for t in zip(*sorted(pos)))
+    a2, n = (torch.tensor(t) for t in zip(*sorted(neg)))
+    v, _ = _value_and_grad(MultiSimilarityLoss(), emb, labels, (a1, p, a2, n))
+    assert v.item() == pytest.approx(1.9795754946, abs=1e-8)
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_triplet_all_triplets_as_tuple_equals_unmined(smooth):
+    emb, labels, _ = _data(7)
+    idx = tuple(torch.tensor(t) for t in zip(*_all_triplets(labels)))
+    loss = TripletMarginLoss(margin=0.3, smooth=smooth)
+    v_all, g_all = _value_and_grad(loss, emb, labels)
+    v_idx, g_idx = _value_and_grad(loss, emb, labels, idx)
+    _close(v_idx, v_all)
+    _close(g_idx, g_all)
+
+
+def test_lifted_positive_pair_without_negatives():
+    # Mined pairs where positive pair (2, 3) has no negative at either end: by
+    # the formula J = log(0) + d = -inf, so it adds 0 but still counts in |P|.
+    # (PML 2.9 masks the empty log-sum-exp to 0 instead, i.e. J = d_23, so the
+    # two differ in this corner only.)
+    emb, _, _ = _data(0, B=6)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    idx = (torch.tensor([0, 1, 2]), torch.tensor([1, 0, 3]),
+           torch.tensor([0, 0]), torch.tensor([2, 4]))
+    pos, neg = {(0, 1), (1, 0), (2, 3)}, {(0, 2), (0, 4)}
+    _check_naive(LiftedStructureLoss(), emb, labels,
+                 lambda e: naive_lifted(e, pos, neg), idx)
+
+
+def test_duplicate_embeddings_have_finite_gradients():
+    # Coincident points: d = 0 sits on the sqrt's singularity, clipped.
+    emb, labels, _ = _data(0, B=8)
+    emb = emb.clone()
+    emb[1] = emb[0]
+    emb[4] = 2 * emb[0]  # same direction: the same point after normalising
+    for loss in (ContrastiveLoss(), TripletMarginLoss(),
+                 TripletMarginLoss(smooth=True), LiftedStructureLoss(),
+                 MultiSimilarityLoss(), NPairsLoss()):
+        v, g = _value_and_grad(loss, emb, labels)
+        assert torch.isfinite(v) and torch.isfinite(g).all()
+
+
+def test_margin_softmax_finite_gradient_on_its_own_weight():
+    # cos(theta_y) = 1 exactly: acos is singular there, the losses avoid it.
+    emb, labels, C, g = _class_case(0)
+    W = torch.randn(emb.shape[1], C, generator=g, dtype=DT)
+    emb = emb.clone()
+    emb[0] = 3.0 * W[:, labels[0]]
+    emb[1] = -W[:, labels[1]]  # cos = -1
+    for loss in (ArcFaceLoss(C, 5), SphereFaceLoss(C, 5), CosFaceLoss(C, 5)):
+        v, g = _value_and_grad(_set(loss, W=W), emb, labels)
+        assert torch.isfinite(v) and torch.isfinite(g).all()
+
+
+def test_center_loss_training_step_and_dtypes():
+    # float32 centre buffer, float64 features; train mode updates the centres
+    # after the loss is built, so backward still works.
+    emb, labels, C, _ = _class_case(0)
+    loss = CenterLoss(C, 5, lambda_c=0.5)
+    loss.classifier.to(DT)
+    loss.train()
+    e = emb.clone().requires_grad_(True)
+    value = loss(e, labels)
+    value.backward()
+    assert value.dtype == DT and torch.isfinite(e.grad).all()
+    assert loss.centers.dtype == torch.float32
+    # the classes present moved towards their means, the absent class (3) stays
+    assert loss.centers[:3].abs().sum() > 0
+    assert torch.equal(loss.centers[3], torch.zeros(5))
+
+
+def test_loss_registry_runs():
+    from mlearn.deep import LOSSES
+
+    emb, labels, C, _ = _class_case(0)
+    for name, make in LOSSES.items():
+        loss = make(C, emb.shape[1]) if make.needs_classes else make()
+        loss = loss.to(DT)
+        v, g = _value_and_grad(loss, emb, labels)
+        assert torch.isfinite(v) and torch.isfinite(g).all(), name
+    am = LOSSES["am_softmax"](C, 5)
+    assert isinstance(am, CosFaceLoss) and (am.scale, am.margin) == (30.0, 0.35)
+
+
 def test_float32_matches_float64():
     emb, labels, _ = _data(2)
     for loss in (ContrastiveLoss(), TripletMarginLoss(), LiftedStructureLoss(),
@@ -882,8 +974,12 @@ def test_against_pytorch_metric_learning():
          _set(L.CosFaceLoss(C, D, margin=0.3, scale=20.0), W=W)),
         (_set(ArcFaceLoss(C, D, margin=math.radians(20.0), scale=20.0), W=W),
          _set(L.ArcFaceLoss(C, D, margin=20.0, scale=20.0), W=W)),
+        # 100 deg puts targets past pi - m: the cos(theta) - m sin(m) branch
+        (_set(ArcFaceLoss(C, D, margin=math.radians(100.0), scale=5.0), W=W),
+         _set(L.ArcFaceLoss(C, D, margin=100.0, scale=5.0), W=W)),
         (_set(SphereFaceLoss(C, D, margin=3, scale=2.0), W=W),
          _set(L.SphereFaceLoss(C, D, margin=3, scale=2.0), W=W)),
+        (_set(SphereFaceLoss(C, D), W=W), _set(L.SphereFaceLoss(C, D), W=W)),
         (_set(SoftTripleLoss(C, D, centers_per_class=3, la=10.0), fc=fc),
          _set(L.SoftTripleLoss(C, D, centers_per_class=3, la=10.0), fc=fc)),
     ]
