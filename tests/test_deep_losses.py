@@ -478,6 +478,19 @@ def test_pair_losses_with_mined_triplets(name, seed):
     _check_naive(Loss(), emb, labels, lambda e: naive(e, pos, neg), (a, p, n))
 
 
+@pytest.mark.parametrize("name", list(PAIR_LOSSES))
+def test_pair_losses_count_a_repeated_pair_once(name):
+    # Mined pairs become B×B masks: listing a pair twice changes nothing.
+    Loss, _ = PAIR_LOSSES[name]
+    emb, labels, g = _data(2, B=12)
+    (a1, p, a2, n), _, _ = _mined_pairs(labels, g)
+    doubled = (a1.repeat(2), p.repeat(2), a2.repeat(3), n.repeat(3))
+    v, gr = _value_and_grad(Loss(), emb, labels, (a1, p, a2, n))
+    v2, gr2 = _value_and_grad(Loss(), emb, labels, doubled)
+    _close(v2, v, 0.0)
+    _close(gr2, gr, 0.0)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("scale", [1.0, 9.0])
 def test_proxy_nca_naive(seed, scale):
