@@ -8,10 +8,14 @@ agree for the same parameters; differences from the papers are listed in each
 docstring.
 
 Pair-based losses (contrastive, lifted structure, multi-similarity) and the
-triplet loss accept mined ``indices_tuple``s: ``(a, p, n)`` triplets or
-``(a1, p, a2, n)`` pairs. Every loss here runs in O(B²) memory: nothing builds a
-``B×B×B`` tensor (the all-triplet loss is chunked over anchors inside a custom
-autograd function).
+triplet loss accept mined ``indices_tuple`` values: ``(a, p, n)`` triplets or
+``(a1, p, a2, n)`` pairs. A pair-based loss given mined tuples uses the *set*
+of pairs they contain, each pair once; pytorch-metric-learning counts a pair
+once per triplet containing it, so with mined triplets the contrastive and
+lifted-structure values differ from PML's (without a miner they agree).
+
+Every loss here runs in O(B²) memory: nothing builds a ``B×B×B`` tensor (the
+all-triplet loss is chunked over anchors inside a custom autograd function).
 """
 
 import math
@@ -285,7 +289,10 @@ class LiftedStructureLoss(MetricLoss):
         \qquad L = \frac{1}{2|P|} \sum_{(i,j) \in P} [J_{ij}]_+^2
 
     with :math:`d` Euclidean on L2-normalised embeddings. The two
-    log-sum-exps are per-sample vectors, so memory is O(B²).
+    log-sum-exps are per-sample vectors, so memory is O(B²). With mined pairs,
+    a positive pair with no negative at either end has an empty sum
+    (:math:`J = -∞`): it adds 0 but counts in :math:`|P|` (pytorch-metric-learning
+    takes the log of an empty sum as 0 instead).
     """
 
     accepts_miner = True
