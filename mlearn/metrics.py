@@ -83,6 +83,13 @@ def _retrieval(X, y, X_ref, y_ref, metric, max_rank):
     return R, y_ref[idx] == y[:, None]
 
 
+def _hits_within_r(X, y, X_ref, y_ref, metric):
+    """``R`` per query, which of its first ``R`` neighbours match, the ranks."""
+    R, match = _retrieval(X, y, X_ref, y_ref, metric, max_rank=None)
+    ranks = np.arange(1, match.shape[1] + 1)
+    return R, match & (ranks[None, :] <= R[:, None]), ranks
+
+
 def precision_at_1(X, y, X_ref=None, y_ref=None, *, metric="euclidean"):
     """Fraction of queries whose nearest reference shares their label.
 
@@ -126,10 +133,8 @@ def r_precision(X, y, X_ref=None, y_ref=None, *, metric="euclidean"):
     >>> r_precision([[0.0], [0.1], [0.5], [1.0]], [0, 0, 1, 1])
     0.75
     """
-    R, match = _retrieval(X, y, X_ref, y_ref, metric, max_rank=None)
-    ranks = np.arange(1, match.shape[1] + 1)
-    within = ranks[None, :] <= R[:, None]
-    return float(np.mean((match & within).sum(axis=1) / R))
+    R, correct, _ = _hits_within_r(X, y, X_ref, y_ref, metric)
+    return float(np.mean(correct.sum(axis=1) / R))
 
 
 def mean_average_precision_at_r(X, y, X_ref=None, y_ref=None, *,
@@ -156,10 +161,7 @@ def mean_average_precision_at_r(X, y, X_ref=None, y_ref=None, *,
     >>> mean_average_precision_at_r([[0.0], [0.1], [0.5], [1.0]], [0, 0, 1, 1])
     0.75
     """
-    R, match = _retrieval(X, y, X_ref, y_ref, metric, max_rank=None)
-    ranks = np.arange(1, match.shape[1] + 1)
-    within = ranks[None, :] <= R[:, None]
-    correct = match & within
+    R, correct, ranks = _hits_within_r(X, y, X_ref, y_ref, metric)
     precision = np.cumsum(correct, axis=1) / ranks[None, :]
     return float(np.mean((precision * correct).sum(axis=1) / R))
 
