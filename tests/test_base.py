@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 from _pairs_toy import SimilarWhitening
-from conftest import make_blobs_data
 from sklearn.cluster import DBSCAN
 
+from conftest import make_blobs_data
 from mlearn import Covariance
 from mlearn.base import _best_threshold
 

@@ -5,12 +5,6 @@ import pickle
 
 import numpy as np
 import pytest
-from conftest import (
-    fast_instance,
-    make_blobs_data,
-    pairs_estimators,
-    supervised_estimators,
-)
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -18,6 +12,13 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from conftest import (
+    fast_instance,
+    make_blobs_data,
+    pairs_estimators,
+    supervised_estimators,
+)
 
 SUPERVISED = supervised_estimators()
 

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_blobs_data
 
+from conftest import make_blobs_data
 from mlearn import KISSME, Covariance, pairwise_mahalanobis
 
 da = pytest.importorskip("dask.array")

@@ -5,9 +5,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_blobs_data
 from sklearn.preprocessing import StandardScaler
 
+from conftest import make_blobs_data
 from mlearn import ITML, ITMLPairs
 from mlearn._constraints import positive_negative_pairs
 from mlearn._itml import (

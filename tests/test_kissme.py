@@ -6,11 +6,11 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_blobs_data
 from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import train_test_split
 
+from conftest import make_blobs_data
 from mlearn import KISSME, KISSMEPairs, pairwise_mahalanobis
 from mlearn._kissme import class_statistics, kissme_covariances
 from mlearn.utils._linalg import project_psd

@@ -3,12 +3,12 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import make_blobs_data
 from scipy.optimize import check_grad
 from sklearn.datasets import load_iris
 from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
+from conftest import make_blobs_data
 from mlearn import LMNN
 from mlearn._lmnn import _ImpostorSearch, find_target_neighbors, lmnn_loss_grad
 from mlearn.utils._sklearn_compat import ConvergenceWarning

@@ -4,9 +4,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import make_blobs_data
 from scipy.optimize import check_grad
 
+from conftest import make_blobs_data
 from mlearn import MMC, MMCPairs
 from mlearn._constraints import positive_negative_pairs
 from mlearn._mmc import (

@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pytest
 from _pairs_toy import SimilarWhitening
-from conftest import fast_instance, make_blobs_data, pairs_estimators
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import cross_val_score
@@ -22,6 +21,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+from conftest import fast_instance, make_blobs_data, pairs_estimators
 from mlearn._constraints import pairs_from_labels
 
 PAIRS = [SimilarWhitening] + pairs_estimators()

@@ -4,9 +4,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import tolerance
 from scipy.spatial.distance import cdist
 
+from conftest import tolerance
 from mlearn import paired_mahalanobis, pairwise_mahalanobis
 from mlearn._kernels._distances import _point_mahalanobis
 from mlearn.pairwise import paired_mahalanobis_indexed

@@ -6,11 +6,11 @@ Discovered from ``mlearn.__all__``: scikit-learn's HTML repr (``_repr_html_``),
 
 import numpy as np
 import pytest
-from conftest import all_estimators, fast_instance, make_blobs_data
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_html_repr
 
+from conftest import all_estimators, fast_instance, make_blobs_data
 from mlearn._constraints import pairs_from_labels
 from mlearn.base import PairsClassifierMixin
 
