@@ -8,18 +8,19 @@ from sklearn.base import BaseEstimator
 from sklearn.datasets import make_spd_matrix
 from sklearn.utils import check_random_state
 
-from mlearn._constraints import pairs_from_labels
 from mlearn._kernels._itml import _itml_sweep
-from mlearn.base import MahalanobisMixin, PairsClassifierMixin
+from mlearn.base import (
+    MahalanobisMixin,
+    PairsClassifierMixin,
+    SupervisedPairsMixin,
+)
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
     StrOptions,
     _fit_context,
-    validate_data,
 )
-from mlearn.utils._validation import check_classes
 
 __all__ = ["ITML", "ITMLPairs", "itml_objective"]
 
@@ -280,7 +281,7 @@ _NOTES_DOC = """
     ``n_components`` truncates ``M`` to its top eigen-directions."""
 
 
-class ITML(_BaseITML):
+class ITML(SupervisedPairsMixin, _BaseITML):
     __doc__ = f"""Information-Theoretic Metric Learning from class labels.
 
     Samples similar and dissimilar pairs from the labels and learns the
@@ -336,30 +337,6 @@ class ITML(_BaseITML):
         self.solver = solver
         self.verbose = verbose
         self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
-        """Fit on points ``X`` and class labels ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-
-        Returns
-        -------
-        self
-        """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
-                             ensure_min_samples=2)
-        classes, _, _ = check_classes(y)
-        rng = check_random_state(self.random_state)
-        n_con = self.n_constraints
-        if n_con is None:
-            n_con = 20 * classes.shape[0] ** 2
-        idx, pair_y = pairs_from_labels(y, n_con, rng, same_length=True)
-        self._fit_pairs(X[idx], pair_y, rng)
-        return self
 
 
 class ITMLPairs(PairsClassifierMixin, _BaseITML):

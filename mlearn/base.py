@@ -9,18 +9,25 @@ import functools
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import roc_auc_score
+from sklearn.utils import check_random_state
 
+from mlearn._constraints import pairs_from_labels
 from mlearn._kernels._distances import _point_mahalanobis
 from mlearn.pairwise import paired_mahalanobis
-from mlearn.utils._sklearn_compat import check_is_fitted, validate_data
+from mlearn.utils._sklearn_compat import (
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
 from mlearn.utils._validation import (
     FLOAT_DTYPES,
     _is_dask,
+    check_classes,
     check_pair_labels,
     check_pairs,
 )
 
-__all__ = ["MahalanobisMixin", "PairsClassifierMixin"]
+__all__ = ["MahalanobisMixin", "PairsClassifierMixin", "SupervisedPairsMixin"]
 
 
 class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
@@ -143,6 +150,40 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class SupervisedPairsMixin:
+    """``fit(X, y)`` from class labels for a learner defined on pairs.
+
+    ``n_constraints`` similar and as many dissimilar index pairs (default
+    ``20·C²`` each for ``C`` classes, metric-learn's rule) are sampled from
+    ``y`` with ``random_state`` and handed to the learner's
+    ``_fit_pairs(pairs, pair_y, rng)``.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit on points ``X`` and class labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
+                             ensure_min_samples=2)
+        classes, _, _ = check_classes(y)
+        rng = check_random_state(self.random_state)
+        n_con = self.n_constraints
+        if n_con is None:
+            n_con = 20 * classes.shape[0] ** 2
+        idx, pair_y = pairs_from_labels(y, n_con, rng, same_length=True)
+        self._fit_pairs(X[idx], pair_y, rng)
+        return self
 
 
 class PairsClassifierMixin:
