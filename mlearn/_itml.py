@@ -6,12 +6,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.datasets import make_spd_matrix
-from sklearn.utils import check_random_state
 
 from mlearn._kernels._itml import _itml_sweep
 from mlearn.base import (
     MahalanobisMixin,
     PairsClassifierMixin,
+    PairsFitMixin,
     SupervisedPairsMixin,
 )
 from mlearn.utils._linalg import components_from_metric
@@ -19,7 +19,6 @@ from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
     StrOptions,
-    _fit_context,
 )
 
 __all__ = ["ITML", "ITMLPairs", "itml_objective"]
@@ -339,7 +338,7 @@ class ITML(SupervisedPairsMixin, _BaseITML):
         self.random_state = random_state
 
 
-class ITMLPairs(PairsClassifierMixin, _BaseITML):
+class ITMLPairs(PairsFitMixin, PairsClassifierMixin, _BaseITML):
     __doc__ = f"""Information-Theoretic Metric Learning from labelled pairs.
 
     Learns the Mahalanobis matrix closest, in LogDet divergence, to a prior
@@ -400,24 +399,3 @@ default=None
         self.verbose = verbose
         self.preprocessor = preprocessor
         self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, pairs, y):
-        """Fit on pairs and their labels.
-
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or index pairs resolved by ``preprocessor``.
-        y : array-like of shape (n_pairs,)
-            +1 for similar, −1 for dissimilar pairs.
-
-        Returns
-        -------
-        self
-        """
-        P, y = self._prepare_fit_pairs(pairs, y)
-        rng = check_random_state(self.random_state)
-        self._fit_pairs(P, y, rng)
-        self._fit_calibration(P, y)
-        return self

@@ -6,11 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.datasets import make_spd_matrix
-from sklearn.utils import check_random_state
 
 from mlearn.base import (
     MahalanobisMixin,
     PairsClassifierMixin,
+    PairsFitMixin,
     SupervisedPairsMixin,
 )
 from mlearn.utils._linalg import components_from_metric
@@ -18,7 +18,6 @@ from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
     StrOptions,
-    _fit_context,
 )
 
 __all__ = ["MMC", "MMCPairs", "mmc_diagonal_loss", "mmc_spread"]
@@ -509,7 +508,7 @@ class MMC(SupervisedPairsMixin, _BaseMMC):
         self.random_state = random_state
 
 
-class MMCPairs(PairsClassifierMixin, _BaseMMC):
+class MMCPairs(PairsFitMixin, PairsClassifierMixin, _BaseMMC):
     __doc__ = f"""Mahalanobis Metric for Clustering from labelled pairs.
 
     Learns the metric that spreads dissimilar pairs (``y=-1``) as far as
@@ -575,24 +574,3 @@ default=None
         self.verbose = verbose
         self.preprocessor = preprocessor
         self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, pairs, y):
-        """Fit on pairs and their labels.
-
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or index pairs resolved by ``preprocessor``.
-        y : array-like of shape (n_pairs,)
-            +1 for similar, −1 for dissimilar pairs.
-
-        Returns
-        -------
-        self
-        """
-        P, y = self._prepare_fit_pairs(pairs, y)
-        rng = check_random_state(self.random_state)
-        self._fit_pairs(P, y, rng)
-        self._fit_calibration(P, y)
-        return self

@@ -27,7 +27,12 @@ from mlearn.utils._validation import (
     check_pairs,
 )
 
-__all__ = ["MahalanobisMixin", "PairsClassifierMixin", "SupervisedPairsMixin"]
+__all__ = [
+    "MahalanobisMixin",
+    "PairsClassifierMixin",
+    "PairsFitMixin",
+    "SupervisedPairsMixin",
+]
 
 
 class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
@@ -183,6 +188,33 @@ class SupervisedPairsMixin:
             n_con = 20 * classes.shape[0] ** 2
         idx, pair_y = pairs_from_labels(y, n_con, rng, same_length=True)
         self._fit_pairs(X[idx], pair_y, rng)
+        return self
+
+
+class PairsFitMixin:
+    """``fit(pairs, y)`` for a pairs learner: validate the pairs, call the
+    learner's ``_fit_pairs(pairs, pair_y, rng)``, then calibrate
+    ``threshold_`` (see :class:`PairsClassifierMixin`)."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, pairs, y):
+        """Fit on pairs and their labels.
+
+        Parameters
+        ----------
+        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or index pairs resolved by ``preprocessor``.
+        y : array-like of shape (n_pairs,)
+            +1 for similar, −1 for dissimilar pairs.
+
+        Returns
+        -------
+        self
+        """
+        P, y = self._prepare_fit_pairs(pairs, y)
+        rng = check_random_state(self.random_state)
+        self._fit_pairs(P, y, rng)
+        self._fit_calibration(P, y)
         return self
 
 
