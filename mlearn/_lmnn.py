@@ -15,9 +15,9 @@ from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
 
 from mlearn._kernels._lmnn import (
-    _lmnn_impostor_count,
-    _lmnn_impostor_fill,
-    _lmnn_sq_dist_indexed,
+    _lmnn_impostor_hinge,
+    _lmnn_impostor_tile,
+    _lmnn_target_sq_dist,
     _lmnn_weighted_scatter,
 )
 from mlearn.base import MahalanobisMixin
@@ -32,16 +32,9 @@ from mlearn.utils._validation import check_classes
 
 __all__ = ["LMNN", "lmnn_loss_grad"]
 
-# Rows of one impostor-search block are sized so a block of distances stays
-# around 32 MB whatever n is.
-_BLOCK_ELEMENTS = 4_000_000
-
-
-def _sq_dist_indexed(Z, a, b):
-    out = np.empty(a.shape[0], dtype=np.float64)
-    if a.shape[0]:
-        _lmnn_sq_dist_indexed(Z, a, b, out)
-    return out
+# The impostor screen works on square tiles of this many samples a side: one
+# float32 tile of inner products (1 MiB) stays in a core's L2 cache.
+_TILE = 512
 
 
 def find_target_neighbors(X, codes, n_neighbors):
@@ -57,6 +50,16 @@ def find_target_neighbors(X, codes, n_neighbors):
         nn = NearestNeighbors(n_neighbors=kc).fit(X[idx])
         targets[idx, :kc] = idx[nn.kneighbors(return_distance=False)]
     return targets
+
+
+def _target_terms(Z, targets):
+    """Pull sum, target distances ``(n, k)`` (``-inf`` where missing) and the
+    margin radius ``1 + max_j d_ij`` of each anchor (``-inf`` without targets)."""
+    n, k = targets.shape
+    d_t = np.empty((n, k))
+    radius = np.empty(n)
+    pull = _lmnn_target_sq_dist(Z, targets, d_t, radius)
+    return pull, d_t, radius
 
 
 def lmnn_loss_grad(L, X, targets, imp_a, imp_b, regularization, push_scale=1.0):
@@ -97,106 +100,157 @@ def lmnn_loss_grad(L, X, targets, imp_a, imp_b, regularization, push_scale=1.0):
     and :math:`∇ε = 2 L \\sum_{(a,b)} w_{ab} (x_a − x_b)(x_a − x_b)ᵀ
     = 2 L Xᵀ A X`, with weights :math:`μ + 2(1 − μ)\\sum_l h_{ijl}` on target
     pairs and :math:`−2(1 − μ)\\sum_j h_{ijl}` on impostor pairs
-    (:math:`h = [1 + d_{ij} − d_{il}]_+`); ``A X`` is accumulated pair by
-    pair in a numba kernel, never as per-triplet outer products.
+    (:math:`h = [1 + d_{ij} − d_{il}]_+`); the hinge terms and ``A X`` are
+    accumulated pair by pair in numba kernels, never as per-triplet outer
+    products.
     """
+    Z = X @ L.T
+    pull, d_t, radius = _target_terms(Z, targets)
+    imp_a = np.ascontiguousarray(imp_a, dtype=np.int32)
+    imp_b = np.ascontiguousarray(imp_b, dtype=np.int32)
+    no_bound = np.zeros(imp_a.shape[0], np.float32), np.zeros(X.shape[0])
+    return _loss_grad(X, Z, targets, pull, d_t, radius, imp_a, imp_b, *no_bound,
+                      regularization, push_scale)
+
+
+def _loss_grad(X, Z, targets, pull, d_t, radius, imp_a, imp_b, imp_root, shift,
+               regularization, push_scale):
+    """``lmnn_loss_grad`` from the current map's ``Z`` and target terms, with
+    each candidate's distance lower bound ``imp_root − shift[a] − shift[b]``."""
     mu = float(regularization)
     nu = (1.0 - mu) * float(push_scale)
     n, k = targets.shape
-    Z = X @ L.T
+    w_h = np.zeros((n, k))
+    act_a = np.empty(imp_a.shape[0], dtype=np.int32)
+    act_b = np.empty(imp_a.shape[0], dtype=np.int32)
+    act_w = np.empty(imp_a.shape[0])
+    push, n_act = _lmnn_impostor_hinge(Z, d_t, radius, imp_a, imp_b, imp_root,
+                                       shift, w_h, act_a, act_b, act_w)
     valid = targets >= 0
     rows = np.repeat(np.arange(n, dtype=np.intp), k)[valid.ravel()]
-    cols = targets[valid]
-    d_t = np.zeros((n, k))
-    d_t[valid] = _sq_dist_indexed(Z, rows, cols)
-    # keep only the active impostor pairs: d_il < 1 + max_j d_ij
-    radius = 1.0 + np.where(valid, d_t, -np.inf).max(axis=1)
-    d_imp = _sq_dist_indexed(Z, imp_a, imp_b)
-    act = d_imp < radius[imp_a]
-    imp_a, imp_b, d_imp = imp_a[act], imp_b[act], d_imp[act]
-    H = 1.0 + d_t[imp_a] - d_imp[:, None]
-    H[~valid[imp_a]] = 0.0
-    np.maximum(H, 0.0, out=H)
-    loss = mu * d_t.sum() + nu * float(np.sum(H * H))
-    w_t = np.empty((n, k))
-    for j in range(k):  # bincount sums in a fixed order: deterministic
-        w_t[:, j] = np.bincount(imp_a, weights=H[:, j], minlength=n)
-    w_t = mu + 2.0 * nu * w_t
-    w_i = -2.0 * nu * H.sum(axis=1)
     AX = np.zeros_like(X)
-    _lmnn_weighted_scatter(X, np.concatenate([rows, imp_a]),
-                           np.concatenate([cols, imp_b]),
-                           np.concatenate([w_t[valid], w_i]), AX)
+    _lmnn_weighted_scatter(X, np.concatenate([rows, act_a[:n_act]]),
+                           np.concatenate([targets[valid], act_b[:n_act]]),
+                           np.concatenate([mu + 2.0 * nu * w_h[valid],
+                                           -2.0 * nu * act_w[:n_act]]), AX)
+    loss = mu * pull + nu * push
     grad = 2.0 * (Z.T @ AX)
-    return float(loss), grad, int(imp_a.shape[0])
+    return float(loss), grad, int(n_act)
 
 
 class _ImpostorSearch:
     """Candidate impostor pairs for the current ``L``, exact by construction.
 
-    A full scan keeps every different-class pair within ``s²`` times the anchor's
-    margin radius (``1 +`` its farthest target's squared distance), one class
-    against the rest in GEMM blocks, thresholded in numba. For a square, invertible
-    reference ``L₀`` and a new ``L``, ``ε = ‖(L − L₀)L₀⁻¹‖₂`` bounds how much any
-    distance can shrink (factor ``1 − ε``) or grow (``1 + ε``), so a pair outside
-    the candidate set cannot violate the margin while ``(1 + ε)/(1 − ε) ≤ s``: the
-    cached set is reused and only rescanned when ``L`` has moved further.
+    A scan keeps every different-class pair within ``s²`` times the anchor's
+    margin radius ``r_i`` (``1 +`` its farthest target's squared distance). It
+    visits each unordered pair once, on tiles of the class-sorted samples whose
+    inner products come from one float32 GEMM, thresholded in numba against both
+    anchors' radii; with each kept pair it stores a lower bound of its distance.
+
+    The cached set is reused for a new ``L = L₀ + Δ`` while no pair outside it
+    can have become active. Every pair ``(i, l)`` outside it had
+    ``‖L₀(x_i − x_l)‖ ≥ s √r_i(L₀)``. With ``p_i = Δ x_i``, ``c`` their mean and
+    ``a_i = ‖p_i − c‖`` (``shift``), the triangle inequality gives
+
+    ``‖L(x_i − x_l)‖ ≥ s √r_i(L₀) − ‖p_i − p_l‖ ≥ s √r_i(L₀) − a_i − max_l a_l``,
+
+    and, for square invertible ``L₀`` with ``ε = ‖Δ L₀⁻¹‖₂``, also
+    ``≥ (1 − ε) s √r_i(L₀)``. When the larger bound is at least ``√r_i(L)`` (the
+    current radius, known exactly) for every anchor, no pair outside the set
+    is active and the set is reused; otherwise the scan runs again at ``L``.
+    The bound measures the step on the data, per anchor, so it holds for
+    rectangular ``L`` and for steps that shrink noise directions to near zero
+    (where ``ε`` alone is useless). The same ``a_i`` let the loss skip a
+    candidate whose stored bound minus ``a_i + a_l`` already clears the radius.
 
     When the first scan finds more than ``max_impostors`` candidates, every
-    different-class pair is kept with probability ``rate = max_impostors / found``
-    by a fixed hash of the pair (the same subset at every scan, independent of
-    ``L``), so the objective stays one smooth function.
+    different-class pair is kept with probability ``rate ≈ max_impostors /
+    found``: ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep`` for random
+    per-sample offsets ``u``, ``v`` drawn once, so each pair is kept with
+    probability exactly ``keep / 2³²`` and the subset is the same at every
+    scan, independent of ``L``: the objective stays one smooth function.
     """
 
-    _ALL = np.uint64(2**64 - 1)
+    _ALL = np.uint64(2**32)
 
-    def __init__(self, X, codes, targets, max_impostors, seed, slack=1.2):
+    def __init__(self, X, codes, targets, max_impostors, random_state=None,
+                 slack=1.02, tile=_TILE):
+        n = X.shape[0]
+        rng = check_random_state(random_state)
         self.X = X
-        self.max_impostors = max_impostors
-        self.seed = np.uint64(seed)
-        self.keep = None  # hash threshold, fixed at the first scan
-        self.rate = 1.0
         self.targets = targets
-        self.valid = targets >= 0
+        self.max_impostors = max_impostors
+        self.u = rng.randint(0, 2**32, size=n, dtype=np.uint64)
+        self.v = rng.randint(0, 2**32, size=n, dtype=np.uint64)
         self.slack = slack
-        n_classes = codes.max() + 1
-        self.groups = [np.flatnonzero(codes == c) for c in range(n_classes)]
-        self.others = [np.flatnonzero(codes != c) for c in range(n_classes)]
-        self.L_ref = self.L_ref_inv = None
-        self.cand = (np.empty(0, np.intp), np.empty(0, np.intp))
+        self.tile = tile
+        self.keep = None  # subsampling threshold, fixed at the first scan
+        self.rate = 1.0
+        self.order = np.argsort(codes, kind="stable").astype(np.intp)
+        self.codes_sorted = np.ascontiguousarray(codes[self.order], dtype=np.intp)
+        self.has_targets = (targets >= 0).any(axis=1)
+        self.Z_ref = self.L_ref = self.L_ref_inv = self.outside = None
+        self.cand = (np.empty(0, np.int32), np.empty(0, np.int32))
+        self.root = np.empty(0, np.float32)
+        self.shift = np.zeros(n)
         self.n_scans = 0
 
-    def __call__(self, L):
-        if self.L_ref_inv is not None:
-            eps = np.linalg.norm((L - self.L_ref) @ self.L_ref_inv, 2)
-            if eps < 1.0 and (1.0 + eps) / (1.0 - eps) <= self.slack:
-                return self.cand
-        self._scan(L)
+    def __call__(self, L, Z=None, radius=None):
+        """Candidate pairs ``(anchors, impostors)`` for ``L``, with ``Z = X Lᵀ``
+        and the margin radii computed when not given. Afterwards ``root`` and
+        ``shift`` hold the candidates' distance bounds at the reference map and
+        how far each sample has moved since."""
+        if Z is None:
+            Z = self.X @ L.T
+            radius = _target_terms(Z, self.targets)[2]
+        if not self._reusable(L, Z, radius):
+            self._scan(L, Z, radius)
         return self.cand
 
-    def _scan(self, L):
+    def _reusable(self, L, Z, radius):
+        if self.Z_ref is None or Z.shape != self.Z_ref.shape:
+            return False
+        P = Z - self.Z_ref
+        P -= P.mean(axis=0)
+        self.shift = np.sqrt(np.einsum("ij,ij->i", P, P))
+        has = self.has_targets
+        need = np.sqrt(radius[has]) * (1.0 + 1e-9)
+        outside = self.outside[has]
+        shift = self.shift[has]
+        lower = outside - shift - shift.max(initial=0.0)
+        if np.all(lower >= need):
+            return True
+        if self.L_ref_inv is None:
+            return False
+        eps = np.linalg.norm((L - self.L_ref) @ self.L_ref_inv, 2)
+        return bool(eps < 1.0 and np.all(np.maximum(lower, (1.0 - eps) * outside)
+                                         >= need))
+
+    def _scan(self, L, Z, radius):
         self.n_scans += 1
-        X, targets, valid = self.X, self.targets, self.valid
-        Z = X @ L.T
         sq = np.einsum("ij,ij->i", Z, Z)
-        n, k = targets.shape
-        d_t = np.full((n, k), -np.inf)
-        rows = np.repeat(np.arange(n, dtype=np.intp), k)[valid.ravel()]
-        d_t[valid] = _sq_dist_indexed(Z, rows, targets[valid])
-        radius = self.slack ** 2 * (1.0 + np.maximum(d_t.max(axis=1), 0.0))
         # The screen runs its GEMM in float32 (twice the speed). Rounding moves
         # ``‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l`` by at most ``2 r u ‖z_i‖‖z_l‖``
         # (r terms, unit roundoff u = 2⁻²⁴), so widening each radius by
-        # ``2 r u (‖z_i‖² + max‖z‖²)`` keeps the candidate set a superset.
-        radius = radius + 2.0 * Z.shape[1] * 2.0**-24 * (sq + sq.max())
-        Z = Z.astype(np.float32)
+        # ``err_i = 2 r u (‖z_i‖² + max‖z‖²)`` keeps the candidate set a superset:
+        # every pair left out is at least ``s² r_i`` away.
+        err = 2.0 * Z.shape[1] * 2.0**-24 * (sq + sq.max())
+        screen = self.slack ** 2 * radius + err
+        args = (np.ascontiguousarray(Z[self.order], dtype=np.float32),
+                *(np.ascontiguousarray(v[self.order]) for v in (sq, screen, err)))
         if self.keep is None:
-            found = self._collect(Z, sq, radius, self._ALL, count_only=True)
+            found, cand = self._tiles(*args, self._ALL, limit=self.max_impostors)
             self.keep = self._ALL
-            if found > self.max_impostors:
-                self.rate = self.max_impostors / found
-                self.keep = np.uint64(int(self.rate * float(2**64 - 1)))
-        self.cand = self._collect(Z, sq, radius, self.keep)
+            if cand is None:
+                self.keep = np.uint64(int(2**32 * self.max_impostors / found))
+                self.rate = float(self.keep) / 2**32
+                cand = self._tiles(*args, self.keep)[1]
+        else:
+            cand = self._tiles(*args, self.keep)[1]
+        self.cand, self.root = cand[:2], cand[2]
+        self.outside = self.slack * np.sqrt(np.maximum(radius, 0.0))
+        self.shift = np.zeros(Z.shape[0])
+        self.Z_ref = Z.copy()
         self.L_ref = L.copy()
         self.L_ref_inv = None
         if L.shape[0] == L.shape[1]:
@@ -204,36 +258,64 @@ class _ImpostorSearch:
             if s[-1] > s[0] * 1e-8:
                 self.L_ref_inv = np.linalg.inv(L)
 
-    def _collect(self, Z, sq, radius, keep, count_only=False):
-        found = 0
-        out_a, out_b = [], []
-        for idx, oth in zip(self.groups, self.others):
-            if oth.shape[0] == 0:
-                continue
-            Zo = Z[oth]
-            step = max(1, _BLOCK_ELEMENTS // oth.shape[0])
-            for s in range(0, idx.shape[0], step):
-                blk = idx[s:s + step]
-                G = Z[blk] @ Zo.T
-                counts = np.empty(blk.shape[0], dtype=np.int64)
-                args = (G, sq[blk], sq[oth], radius[blk], blk, oth, self.seed, keep)
-                _lmnn_impostor_count(*args, counts)
-                total = int(counts.sum())
-                found += total
-                if total == 0 or count_only:
-                    continue
-                offsets = np.zeros(blk.shape[0], dtype=np.int64)
-                np.cumsum(counts[:-1], out=offsets[1:])
-                a = np.empty(total + 1, dtype=np.intp)  # + the kernel's spare slot
-                b = np.empty(total + 1, dtype=np.intp)
-                _lmnn_impostor_fill(*args, offsets, a, b)
-                out_a.append(a[:total])
-                out_b.append(b[:total])
-        if count_only:
-            return found
-        if not out_a:
-            return np.empty(0, np.intp), np.empty(0, np.intp)
-        return np.concatenate(out_a), np.concatenate(out_b)
+    def _tiles(self, Zs, sq, screen, err, keep, limit=None):
+        """Screen every different-class pair of the class-sorted samples;
+        ``(found, (anchors, impostors, distance bounds))``, the pairs ``None``
+        once more than ``limit`` were found (from then on only counted)."""
+        n = Zs.shape[0]
+        B = self.tile
+        ids = self.order
+        codes = self.codes_sorted
+        u, v = self.u[ids], self.v[ids]
+        ids = ids.astype(np.int32)
+        room = 2 * B * B  # most pairs one tile can add
+        out = _PairBuffer(max(4 * room, len(self.cand[0]) + room))
+        gbuf = np.empty(B * B, dtype=np.float32)
+        found, emit = 0, True
+        for i0 in range(0, n, B):
+            i1 = min(i0 + B, n)
+            rows = slice(i0, i1)
+            for j0 in range(i0, n, B):
+                j1 = min(j0 + B, n)
+                if codes[i0] == codes[i1 - 1] == codes[j0] == codes[j1 - 1]:
+                    continue  # one class: no impostor pairs
+                cols = slice(j0, j1)
+                G = gbuf[:(i1 - i0) * (j1 - j0)].reshape(i1 - i0, j1 - j0)
+                np.matmul(Zs[rows], Zs[cols].T, out=G)
+                if emit:
+                    out.reserve(found + room)
+                found += _lmnn_impostor_tile(
+                    G, sq[rows], sq[cols], screen[rows], screen[cols], err[rows],
+                    err[cols], codes[rows], codes[cols], ids[rows], ids[cols],
+                    u[rows], v[rows], u[cols], v[cols], i0 == j0, keep, emit,
+                    found, out.a, out.b, out.r)
+                if emit and limit is not None and found > limit:
+                    emit = False
+                    out = _PairBuffer(0)  # counting only from here on
+        if not emit:
+            return found, None
+        return found, out.trim(found)
+
+
+class _PairBuffer:
+    """Growable (anchor, impostor, distance bound) arrays for the scan."""
+
+    def __init__(self, size):
+        self.a = np.empty(size, dtype=np.int32)
+        self.b = np.empty(size, dtype=np.int32)
+        self.r = np.empty(size, dtype=np.float32)
+
+    def reserve(self, size):
+        if size > self.a.shape[0]:
+            size = max(size, 2 * self.a.shape[0])
+            for name in ("a", "b", "r"):
+                old = getattr(self, name)
+                new = np.empty(size, dtype=old.dtype)
+                new[:old.shape[0]] = old
+                setattr(self, name, new)
+
+    def trim(self, size):
+        return self.a[:size].copy(), self.b[:size].copy(), self.r[:size].copy()
 
 
 class LMNN(MahalanobisMixin, BaseEstimator):
@@ -408,16 +490,18 @@ default='auto'
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         L0 = self._initial_components(X64, codes, classes.shape[0], r, rng)
         targets = find_target_neighbors(X64, codes, self.n_neighbors)
-        search = _ImpostorSearch(X64, codes, targets, self.max_impostors,
-                                 rng.randint(2**63, dtype=np.int64))
+        search = _ImpostorSearch(X64, codes, targets, self.max_impostors, rng)
         mu = self.regularization
         state = {"n_active": 0, "loss": np.nan}
 
         def fun(flat):
             L = flat.reshape(r, d)
-            a, b = search(L)
-            loss, grad, state["n_active"] = lmnn_loss_grad(
-                L, X64, targets, a, b, mu, 1.0 / search.rate)
+            Z = X64 @ L.T
+            pull, d_t, radius = _target_terms(Z, targets)
+            a, b = search(L, Z, radius)
+            loss, grad, state["n_active"] = _loss_grad(
+                X64, Z, targets, pull, d_t, radius, a, b, search.root,
+                search.shift, mu, 1.0 / search.rate)
             state["loss"] = loss
             return loss / n, grad.ravel() / n
 

@@ -10,7 +10,13 @@ from threadpoolctl import threadpool_limits
 
 from conftest import make_blobs_data
 from mlearn import LMNN
-from mlearn._lmnn import _ImpostorSearch, find_target_neighbors, lmnn_loss_grad
+from mlearn._lmnn import (
+    _ImpostorSearch,
+    _loss_grad,
+    _target_terms,
+    find_target_neighbors,
+    lmnn_loss_grad,
+)
 from mlearn.utils._sklearn_compat import ConvergenceWarning
 
 
@@ -63,10 +69,57 @@ def test_gradient_check_grad():
     assert err < 1e-4 * max(1.0, np.linalg.norm(g(L0.ravel())))
 
 
+def _full_loss(L, X, targets, a, b, mu=0.5):
+    return lmnn_loss_grad(L, X, targets, a, b, mu)
+
+
+def _searched_loss(search, L, X, targets, mu=0.5):
+    """The loss as fit computes it: search, then prune with its bounds."""
+    Z = X @ L.T
+    pull, d_t, radius = _target_terms(Z, targets)
+    ca, cb = search(L, Z, radius)
+    return _loss_grad(X, Z, targets, pull, d_t, radius, ca, cb, search.root,
+                      search.shift, mu, 1.0)
+
+
+def _brute_force_candidates(X, y, L, targets, search):
+    """Every kept different-class pair within s² times its anchor's radius."""
+    Z = X @ L.T
+    D = np.sum((Z[:, None] - Z[None]) ** 2, axis=-1)
+    radius = 1 + np.max(np.where(targets >= 0, D[np.arange(len(X))[:, None],
+                                                   targets], -np.inf), axis=1)
+    kept = (search.u[:, None] + search.v[None]) % 2**32 < search.keep
+    inside = D < search.slack ** 2 * radius[:, None]
+    return set(zip(*np.nonzero(inside & kept & (y[:, None] != y[None])))), D
+
+
+@pytest.mark.parametrize("tile", [5, 16, 512])
+def test_scan_equals_brute_force(tile):
+    X, y, targets, a, b = _problem(n_per_class=11)
+    L = np.random.RandomState(3).normal(size=(4, 4))
+    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+                             slack=1.1, tile=tile)
+    ca, cb = search(L)
+    got = list(zip(ca.tolist(), cb.tolist()))
+    expected, D = _brute_force_candidates(X, y, L, targets, search)
+    assert len(got) == len(set(got))  # each pair once
+    # the float32 screen widens the radius by its rounding bound: nothing is
+    # missed, and what it adds lies within that bound of the radius
+    assert expected.issubset(got)
+    assert len(got) - len(expected) <= 2
+    # the stored bounds are lower bounds of the distances, tight up to the
+    # float32 rounding allowance err_a = 2 r u (|z_a|² + max |z|²) they subtract
+    true_sq = D[ca, cb]
+    assert np.all(search.root <= np.sqrt(true_sq))
+    sq = np.sum((X @ L.T) ** 2, axis=1)
+    err = 2 * 4 * 2.0**-24 * (sq[ca] + sq.max())
+    assert np.all(search.root >= np.sqrt(np.maximum(true_sq - 2 * err, 0)))
+
+
 def test_superset_of_candidates_gives_the_same_loss():
     X, y, targets, a, b = _problem()
     L = np.random.RandomState(3).normal(size=(4, 4))
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, seed=0)
+    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0)
     ca, cb = search(L)
     assert ca.shape[0] < a.shape[0]  # the scan prunes pairs outside the margin
     full = lmnn_loss_grad(L, X, targets, a, b, 0.5)
@@ -76,33 +129,58 @@ def test_superset_of_candidates_gives_the_same_loss():
     assert pruned[2] == full[2]
 
 
-def test_cached_candidates_stay_exact_under_the_movement_bound():
+@pytest.mark.parametrize("n_components", [4, 2])
+def test_reused_candidates_stay_exact(n_components):
+    # steps from tiny to large: the search reuses its set when the bound allows
+    # and rescans otherwise; either way the loss, gradient and active count
+    # equal those over every different-class pair
     X, y, targets, a, b = _problem(n_per_class=15)
-    L = np.eye(4)
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, seed=0)
-    search(L)
+    rs = np.random.RandomState(0)
+    L = np.eye(4)[:n_components]
+    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+                             slack=1.2)
+    n_calls = 0
+    for scale in [1e-3, 1e-2, 0.05, 0.3, 1e-3, 1e-2, 0.1, 1.0] * 3:
+        L = L + rs.normal(scale=scale, size=L.shape)
+        got = _searched_loss(search, L, X, targets)
+        n_calls += 1
+        full = _full_loss(L, X, targets, a, b)
+        assert got[0] == pytest.approx(full[0], rel=1e-12)
+        np.testing.assert_allclose(got[1], full[1], rtol=1e-10, atol=1e-12)
+        assert got[2] == full[2]
+    assert 1 < search.n_scans < n_calls  # both paths ran
+
+
+def test_small_steps_reuse_the_scan():
+    X, y, targets, a, b = _problem(n_per_class=15)
+    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+                             slack=1.2)
+    search(np.eye(4))
     rs = np.random.RandomState(0)
     for _ in range(20):
-        L2 = L + rs.normal(scale=0.02, size=L.shape)  # within the bound
-        ca, cb = search(L2)
-        full = lmnn_loss_grad(L2, X, targets, a, b, 0.5)
-        cached = lmnn_loss_grad(L2, X, targets, ca, cb, 0.5)
-        assert cached[0] == pytest.approx(full[0], rel=1e-12)
+        search(np.eye(4) + rs.normal(scale=0.01, size=(4, 4)))
     assert search.n_scans == 1
 
 
 def test_impostor_subsample_is_fixed_and_scaled():
     X, y, targets, a, b = _problem(n_per_class=20)
-    search = _ImpostorSearch(X, y, targets, max_impostors=200, seed=5)
-    ca, _ = search(np.eye(4))
+    search = _ImpostorSearch(X, y, targets, max_impostors=200, random_state=5,
+                             tile=16)
+    ca, cb = search(np.eye(4))
     assert 0 < search.rate < 1
+    assert search.rate == search.keep / 2**32  # the exact keep probability
     assert ca.shape[0] <= 2.0 * 200
-    # the same pairs are kept whatever L is, when they are within the margin
-    ca2, cb2 = search._collect(X @ np.eye(4), np.sum(X * X, 1),
-                               np.full(X.shape[0], np.inf), search.keep)
-    kept = set(zip(ca2.tolist(), cb2.tolist()))
-    assert set(zip(*search(np.eye(4)))).issubset(kept)
-    assert len(kept) == pytest.approx(search.rate * a.shape[0], rel=0.35)
+    # one fixed subset of the pairs, whatever L is: each scan keeps the subset's
+    # pairs within the margin, and the subset holds about rate * all pairs
+    kept = (search.u[:, None] + search.v[None]) % 2**32 < search.keep
+    kept &= y[:, None] != y[None]
+    for L in (np.eye(4), np.diag([2.0, 1.0, 0.5, 0.1])):
+        search._scan(L, X @ L.T, _target_terms(X @ L.T, targets)[2])
+        expected, _ = _brute_force_candidates(X, y, L, targets, search)
+        got = set(zip(search.cand[0].tolist(), search.cand[1].tolist()))
+        assert all(kept[i, j] for i, j in got)
+        assert expected.issubset(got)
+    assert kept.sum() == pytest.approx(search.rate * a.shape[0], rel=0.35)
 
 
 def test_noise_dimension_is_switched_off():

@@ -1,5 +1,6 @@
-"""LMNN kernels: the margin-bounded impostor scan of one distance block, distances
-of index pairs, and the sparse weighted outer-product sum of the gradient.
+"""LMNN kernels: the margin-bounded impostor screen of one distance tile, the
+target-neighbour distances, the squared-hinge push term over candidate pairs
+and the sparse weighted outer-product sum of the gradient.
 
 Every kernel writes each output element from exactly one loop iteration, in a
 fixed order, so results do not depend on the number of threads.
@@ -12,90 +13,200 @@ from mlearn._kernels._config import SERIAL
 
 
 @numba.njit(**SERIAL)
-def _lmnn_pair_hash(a, b, seed):
-    """A fixed pseudo-random 64-bit value per (a, b) pair (splitmix64 finaliser)."""
-    z = (np.uint64(a) * np.uint64(0x9E3779B97F4A7C15)) ^ np.uint64(b) ^ seed
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+def _round_down_f32(x):
+    """A float32 no larger than the non-negative float64 ``x``."""
+    return np.float32(x * (1.0 - 2.0**-22))
 
 
 @numba.njit(**SERIAL)
-def _lmnn_impostor_count(G, row_sq, col_sq, radius, row_ids, col_ids, seed, keep,
-                         counts):
-    """Count, per row of a block, the columns inside that row's radius.
+def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
+                        row_codes, col_codes, row_ids, col_ids, row_u, row_v,
+                        col_u, col_v, diagonal, keep, emit, start, out_a, out_b,
+                        out_r):
+    """Screen one tile of different-class pairs in both directions.
 
     Parameters
     ----------
-    G : float array (b, m)
-        ``Z_rows Z_colsᵀ`` for the block.
+    G : float32 array (b, m)
+        ``Z_rows Z_colsᵀ`` for the tile.
     row_sq, col_sq : float64 arrays (b,), (m,)
-        Squared norms of the block's rows and columns.
-    radius : float64 array (b,)
-        Squared radius per row.
+        Squared norms of the tile's rows and columns.
+    row_rad, col_rad : float64 arrays (b,), (m,)
+        Squared screening radius of each row / column sample as an anchor.
+    row_err, col_err : float64 arrays (b,), (m,)
+        Bound on the float32 rounding error of a distance to that sample.
+    row_codes, col_codes : intp arrays (b,), (m,)
+        Class codes; pairs of one class are skipped.
     row_ids, col_ids : intp arrays (b,), (m,)
-        Sample indices of the block's rows and columns.
-    seed, keep : uint64
-        A pair is kept when ``_lmnn_pair_hash(i, l, seed) <= keep`` (all pairs
-        for ``keep = 2⁶⁴ − 1``): a fixed random subset, independent of ``L``.
-    counts : int64 array (b,)
-        Output.
+        Sample indices of the tile's rows and columns.
+    row_u, row_v, col_u, col_v : uint64 arrays, values below ``2³²``
+        Per-sample offsets of the fixed random subsample: the anchored pair
+        ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep``.
+    diagonal : bool
+        Rows and columns are the same samples: only ``j > i`` is visited.
+    keep : uint64
+        Subsampling threshold; ``2³²`` keeps every pair.
+    emit : bool
+        Write the kept pairs to ``out_a``/``out_b``/``out_r`` from position
+        ``start`` on (room for ``2 b m`` pairs needed), in row order: a row's own
+        pairs, then the pairs it is the impostor of; otherwise only count them.
+    start : int
+    out_a, out_b : int32 arrays
+        Anchors and impostors of the kept pairs (output).
+    out_r : float32 array
+        A lower bound of each kept pair's distance (not squared),
+        ``√max(d − err_anchor, 0)``, rounded down (output).
+
+    Returns
+    -------
+    count : int
+        Number of kept pairs.
 
     Notes
     -----
-    .. math:: \\#\\{l : ‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l < r_i\\}
+    Each unordered pair's distance is computed once and tested against both
+    anchors' radii:
+
+    .. math:: d_{il} = ‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l < r_i \\;⇒\\; (i, l),\\quad
+              d_{il} < r_l \\;⇒\\; (l, i)
+
+    A first loop over a row builds a 2-bit mask without branches (it
+    vectorises); a second compacts it, also without branches, since about half
+    the pairs of a row can be hits in high dimension, where a branch per pair
+    mispredicts.
     """
     b, m = G.shape
+    low = np.uint64(0xFFFFFFFF)
+    mask = np.empty(m, dtype=np.uint8)
+    dist = np.empty(m)
+    own = np.empty(m + 1, dtype=np.intp)
+    rev = np.empty(m + 1, dtype=np.intp)
+    c = 0
     for i in range(b):
-        c = 0
-        ri = radius[i] - row_sq[i]
+        ci = row_codes[i]
+        ri = row_rad[i]
+        si = row_sq[i]
+        ui = row_u[i]
+        vi = row_v[i]
+        # on a diagonal tile only j > i; a mask, not a loop start, keeps the
+        # loop vectorised (a variable start made it three times slower)
+        lim = i if diagonal else -1
         for j in range(m):
-            if col_sq[j] - 2.0 * G[i, j] < ri:
-                if _lmnn_pair_hash(row_ids[i], col_ids[j], seed) <= keep:
-                    c += 1
-        counts[i] = c
+            dd = si + col_sq[j] - 2.0 * G[i, j]
+            dist[j] = dd
+            other = (col_codes[j] != ci) & (j > lim)
+            k1 = other & (dd < ri) & (((ui + col_v[j]) & low) < keep)
+            k2 = other & (dd < col_rad[j]) & (((col_u[j] + vi) & low) < keep)
+            mask[j] = np.uint8(k1) | (np.uint8(k2) << np.uint8(1))
+        n_own = 0
+        n_rev = 0
+        for j in range(m):
+            mk = mask[j]
+            own[n_own] = j
+            n_own += mk & 1
+            rev[n_rev] = j
+            n_rev += mk >> 1
+        if emit:
+            rid = row_ids[i]
+            ei = row_err[i]
+            o = start + c
+            for q in range(n_own):
+                j = own[q]
+                out_a[o + q] = rid
+                out_b[o + q] = col_ids[j]
+                out_r[o + q] = _round_down_f32(np.sqrt(max(dist[j] - ei, 0.0)))
+            o += n_own
+            for q in range(n_rev):
+                j = rev[q]
+                out_a[o + q] = col_ids[j]
+                out_b[o + q] = rid
+                out_r[o + q] = _round_down_f32(
+                    np.sqrt(max(dist[j] - col_err[j], 0.0)))
+        c += n_own + n_rev
+    return c
 
 
 @numba.njit(**SERIAL)
-def _lmnn_impostor_fill(G, row_sq, col_sq, radius, row_ids, col_ids, seed, keep,
-                        offsets, out_a, out_b):
-    """Write the (row, column) index pairs counted by ``_lmnn_impostor_count``.
+def _lmnn_target_sq_dist(Z, targets, d_t, radius):
+    """Squared distances to the target neighbours and each anchor's margin radius.
 
-    ``offsets[i]`` is where row ``i`` starts in ``out_a``/``out_b``, which
-    hold one spare slot at the end; ``row_ids``/``col_ids`` map block positions
-    to sample indices. The write is unconditional and only the position
-    advances on a hit (no data-dependent branch in the inner loop; the slot
-    after the last hit is overwritten harmlessly).
+    ``d_t[i, j] = ‖z_i − z_{t_{ij}}‖²`` (``−inf`` where ``t_{ij} < 0``, so the
+    hinge of a missing target is never positive) and ``radius[i] = 1 +
+    max_j d_t[i, j]`` (``−inf`` for an anchor without targets). Returns the sum
+    of the valid ``d_t``, the pull term.
+
+    .. math:: r_i = 1 + \\max_{j ∈ N(i)} ‖z_i − z_j‖²
     """
-    b, m = G.shape
-    for i in range(b):
-        pos = offsets[i]
-        ri = radius[i] - row_sq[i]
-        rid = row_ids[i]
-        for j in range(m):
-            if col_sq[j] - 2.0 * G[i, j] < ri:
-                hit = _lmnn_pair_hash(rid, col_ids[j], seed) <= keep
-                out_a[pos] = rid
-                out_b[pos] = col_ids[j]
-                pos += np.int64(hit)
-
-
-@numba.njit(**SERIAL)
-def _lmnn_sq_dist_indexed(Z, a, b, out):
-    """Squared Euclidean distances of rows ``Z[a[p]]`` and ``Z[b[p]]``.
-
-    .. math:: out_p = ‖z_{a_p} − z_{b_p}‖²
-    """
-    n_pairs = a.shape[0]
+    n, k = targets.shape
     r = Z.shape[1]
-    for p in range(n_pairs):
+    pull = 0.0
+    for i in range(n):
+        mx = -np.inf
+        for j in range(k):
+            t = targets[i, j]
+            if t < 0:
+                d_t[i, j] = -np.inf
+                continue
+            s = 0.0
+            for q in range(r):
+                u = Z[i, q] - Z[t, q]
+                s += u * u
+            d_t[i, j] = s
+            pull += s
+            if s > mx:
+                mx = s
+        radius[i] = 1.0 + mx
+    return pull
+
+
+@numba.njit(**SERIAL)
+def _lmnn_impostor_hinge(Z, d_t, radius, cand_a, cand_b, cand_root, shift, w_t,
+                         act_a, act_b, act_w):
+    """Squared-hinge push term over candidate pairs, with its pair weights.
+
+    For each candidate ``(a, l)`` inside ``a``'s radius (active),
+    ``h_j = [1 + d_t[a, j] − d_{al}]_+``; ``w_t[a, j] += h_j`` (in place) and
+    the active pair is appended to ``act_a``, ``act_b`` with
+    ``act_w = Σ_j h_j``. Returns ``(Σ h², number of active pairs)``; serial, so
+    the sums run in candidate order whatever the thread count.
+
+    A candidate is skipped, its distance never computed, when the lower bound
+    ``cand_root[p] − shift[a] − shift[l]`` of ``d_{al}^{1/2}`` (a distance at a
+    reference map minus how far either point has moved since; zeros disable
+    it) already clears the radius.
+
+    .. math:: \\sum_{(a, l)} \\sum_{j ∈ N(a)} [1 + d_{aj} − d_{al}]_+^2
+    """
+    k = d_t.shape[1]
+    r = Z.shape[1]
+    total = 0.0
+    n_act = 0
+    for p in range(cand_a.shape[0]):
+        a = cand_a[p]
+        rad = radius[a]
+        if rad == -np.inf:
+            continue
+        b = cand_b[p]
+        lb = cand_root[p] - shift[a] - shift[b]
+        if lb > 0.0 and lb * lb >= rad * (1.0 + 1e-12):
+            continue
         s = 0.0
-        ia = a[p]
-        ib = b[p]
-        for k in range(r):
-            t = Z[ia, k] - Z[ib, k]
-            s += t * t
-        out[p] = s
+        for q in range(r):
+            u = Z[a, q] - Z[b, q]
+            s += u * u
+        if s < rad:
+            wsum = 0.0
+            for j in range(k):
+                h = 1.0 + d_t[a, j] - s
+                if h > 0.0:
+                    total += h * h
+                    w_t[a, j] += h
+                    wsum += h
+            act_a[n_act] = a
+            act_b[n_act] = b
+            act_w[n_act] = wsum
+            n_act += 1
+    return total, n_act
 
 
 @numba.njit(**SERIAL)
