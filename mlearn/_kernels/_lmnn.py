@@ -70,14 +70,16 @@ def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
     .. math:: d_{il} = ‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l < r_i \\;⇒\\; (i, l),\\quad
               d_{il} < r_l \\;⇒\\; (l, i)
 
-    A first loop over a row builds a 2-bit mask without branches (it
-    vectorises); a second compacts it, also without branches, since about half
-    the pairs of a row can be hits in high dimension, where a branch per pair
-    mispredicts.
+    A first loop over a row builds a 2-bit mask and counts its hits without
+    branches (it vectorises); rows without hits stop there. A second loop
+    compacts the mask eight bytes at a time, skipping empty words and without a
+    branch per pair inside a word: in high dimension a large share of the pairs
+    can be hits, where a branch per pair mispredicts.
     """
     b, m = G.shape
     low = np.uint64(0xFFFFFFFF)
-    mask = np.empty(m, dtype=np.uint8)
+    mask = np.zeros(8 * ((m + 7) // 8), dtype=np.uint8)  # whole 8-byte words
+    words = mask.view(np.uint64)
     dist = np.empty(m)
     own = np.empty(m + 1, dtype=np.intp)
     rev = np.empty(m + 1, dtype=np.intp)
@@ -91,6 +93,7 @@ def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
         # on a diagonal tile only j > i; a mask, not a loop start, keeps the
         # loop vectorised (a variable start made it three times slower)
         lim = i if diagonal else -1
+        hits = 0
         for j in range(m):
             dd = si + col_sq[j] - 2.0 * G[i, j]
             dist[j] = dd
@@ -98,31 +101,39 @@ def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
             k1 = other & (dd < ri) & (((ui + col_v[j]) & low) < keep)
             k2 = other & (dd < col_rad[j]) & (((col_u[j] + vi) & low) < keep)
             mask[j] = np.uint8(k1) | (np.uint8(k2) << np.uint8(1))
+            hits += np.intp(k1) + np.intp(k2)
+        if hits == 0:
+            continue
+        if not emit:
+            c += hits
+            continue
+        # compaction, 8 mask bytes at a time: empty words are skipped
         n_own = 0
         n_rev = 0
-        for j in range(m):
-            mk = mask[j]
-            own[n_own] = j
-            n_own += mk & 1
-            rev[n_rev] = j
-            n_rev += mk >> 1
-        if emit:
-            rid = row_ids[i]
-            ei = row_err[i]
-            o = start + c
-            for q in range(n_own):
-                j = own[q]
-                out_a[o + q] = rid
-                out_b[o + q] = col_ids[j]
-                out_r[o + q] = _round_down_f32(np.sqrt(max(dist[j] - ei, 0.0)))
-            o += n_own
-            for q in range(n_rev):
-                j = rev[q]
-                out_a[o + q] = col_ids[j]
-                out_b[o + q] = rid
-                out_r[o + q] = _round_down_f32(
-                    np.sqrt(max(dist[j] - col_err[j], 0.0)))
-        c += n_own + n_rev
+        for w in range((m + 7) // 8):
+            if words[w] == 0:
+                continue
+            for j in range(8 * w, min(8 * w + 8, m)):
+                mk = mask[j]
+                own[n_own] = j
+                n_own += mk & 1
+                rev[n_rev] = j
+                n_rev += mk >> 1
+        rid = row_ids[i]
+        ei = row_err[i]
+        o = start + c
+        for q in range(n_own):
+            j = own[q]
+            out_a[o + q] = rid
+            out_b[o + q] = col_ids[j]
+            out_r[o + q] = _round_down_f32(np.sqrt(max(dist[j] - ei, 0.0)))
+        o += n_own
+        for q in range(n_rev):
+            j = rev[q]
+            out_a[o + q] = col_ids[j]
+            out_b[o + q] = rid
+            out_r[o + q] = _round_down_f32(np.sqrt(max(dist[j] - col_err[j], 0.0)))
+        c += hits
     return c
 
 
