@@ -233,10 +233,13 @@ class _ImpostorSearch:
         # ``‖z_i‖² + ‖z_l‖² − 2 z_iᵀz_l`` by at most ``2 r u ‖z_i‖‖z_l‖``
         # (r terms, unit roundoff u = 2⁻²⁴), so widening each radius by
         # ``err_i = 2 r u (‖z_i‖² + max‖z‖²)`` keeps the candidate set a superset:
-        # every pair left out is at least ``s² r_i`` away.
-        err = 2.0 * Z.shape[1] * 2.0**-24 * (sq + sq.max())
+        # every pair left out is at least ``s² r_i`` away. Outside float32's
+        # range (overflow, or underflow past that bound) it runs in float64.
+        in_range = 1e-30 < sq.max() < 1e30
+        dtype, unit = (np.float32, 2.0**-24) if in_range else (np.float64, 2.0**-53)
+        err = 2.0 * Z.shape[1] * unit * (sq + sq.max())
         screen = self.slack ** 2 * radius + err
-        args = (np.ascontiguousarray(Z[self.order], dtype=np.float32),
+        args = (np.ascontiguousarray(Z[self.order], dtype=dtype),
                 *(np.ascontiguousarray(v[self.order]) for v in (sq, screen, err)))
         if self.keep is None:
             found, cand = self._tiles(*args, self._ALL, limit=self.max_impostors)
@@ -270,7 +273,7 @@ class _ImpostorSearch:
         ids = ids.astype(np.int32)
         room = 2 * B * B  # most pairs one tile can add
         out = _PairBuffer(max(4 * room, len(self.cand[0]) + room))
-        gbuf = np.empty(B * B, dtype=np.float32)
+        gbuf = np.empty(B * B, dtype=Zs.dtype)
         found, emit = 0, True
         for i0 in range(0, n, B):
             i1 = min(i0 + B, n)
@@ -349,12 +352,14 @@ default='auto'
         Weight ``μ`` of the pull term; the push term has weight ``1 − μ``
         (metric-learn's convention).
     max_impostors : int, default=500_000
-        Bound on the candidate impostor pairs held in memory (pyLMNN's default).
-        When the first scan finds more, each different-class pair is kept with
-        probability ``max_impostors / found`` — a fixed random subset drawn from
-        ``random_state`` — and the push term is scaled by the inverse rate, an
-        unbiased estimate of the full objective (see
-        ``impostor_sampling_rate_``).
+        Bound on the candidate impostor pairs held in memory (pyLMNN's
+        default; 12 bytes each, twice that while a rescan replaces them). When
+        the first scan finds more, each different-class pair is kept with
+        probability ``max_impostors / found`` — a fixed random subset drawn
+        from ``random_state``, the same at every scan — and the push term is
+        scaled by the inverse rate, an unbiased estimate of the full objective
+        (see ``impostor_sampling_rate_``). At or below the bound the objective
+        is exact and ``random_state`` does not affect it.
     warm_start : bool, default=False
         Start from the previous ``components_`` when refitting.
     callback : callable, default=None
@@ -398,13 +403,13 @@ default='auto'
 
     The squared hinge makes the loss smooth, so L-BFGS applies (metric-learn
     uses the plain hinge and gradient steps). Each evaluation finds the active
-    impostors exactly: a blocked scan keeps the pairs inside an enlarged margin,
-    and the set is reused while a bound on how far ``L`` has moved proves no
-    other pair can be active (square ``L`` only; with ``n_components <
-    n_features`` every evaluation rescans). The gradient
+    impostors exactly: a scan visits every different-class pair once, in
+    float32 GEMM tiles thresholded in numba, and keeps those inside a margin
+    widened by 2 %; the set is reused while a per-anchor bound on how far the
+    points have moved since proves no other pair can be active. The gradient
     :math:`2 L Xᵀ A X` comes from a sparse pair-weight matrix :math:`A`.
     Cost per evaluation: :math:`O((nk + p)\\, d + n\\, r\\, d)` for :math:`p`
-    active impostors, plus :math:`O(n² r)` when a scan runs; memory
+    candidate impostors, plus :math:`O(n² r)` when a scan runs; memory
     :math:`O(nk + p)`, never :math:`O(n²)`.
 
     References

@@ -93,10 +93,12 @@ def _brute_force_candidates(X, y, L, targets, search):
     return set(zip(*np.nonzero(inside & kept & (y[:, None] != y[None])))), D
 
 
-@pytest.mark.parametrize("tile", [5, 16, 512])
-def test_scan_equals_brute_force(tile):
+@pytest.mark.parametrize("tile, scale", [(5, 1.0), (16, 1.0), (512, 1.0),
+                                         (16, 1e20), (16, 1e-20)])
+def test_scan_equals_brute_force(tile, scale):
+    # scales far outside float32's range make the screen fall back to float64
     X, y, targets, a, b = _problem(n_per_class=11)
-    L = np.random.RandomState(3).normal(size=(4, 4))
+    L = np.random.RandomState(3).normal(size=(4, 4)) * scale
     search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
                              slack=1.1, tile=tile)
     ca, cb = search(L)
@@ -112,7 +114,7 @@ def test_scan_equals_brute_force(tile):
     true_sq = D[ca, cb]
     assert np.all(search.root <= np.sqrt(true_sq))
     sq = np.sum((X @ L.T) ** 2, axis=1)
-    err = 2 * 4 * 2.0**-24 * (sq[ca] + sq.max())
+    err = 2 * 4 * 2.0**-24 * (sq[ca] + sq.max())  # float32's, the larger
     assert np.all(search.root >= np.sqrt(np.maximum(true_sq - 2 * err, 0)))
 
 

@@ -27,7 +27,7 @@ def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
 
     Parameters
     ----------
-    G : float32 array (b, m)
+    G : float32 or float64 array (b, m)
         ``Z_rows Z_colsᵀ`` for the tile.
     row_sq, col_sq : float64 arrays (b,), (m,)
         Squared norms of the tile's rows and columns.
