@@ -186,8 +186,11 @@ class _ImpostorSearch:
         self.tile = tile
         self.keep = None  # subsampling threshold, fixed at the first scan
         self.rate = 1.0
+        # the scan visits the samples sorted by class
         self.order = np.argsort(codes, kind="stable").astype(np.intp)
-        self.codes_sorted = np.ascontiguousarray(codes[self.order], dtype=np.intp)
+        self._sorted = (np.ascontiguousarray(codes[self.order], dtype=np.intp),
+                        self.order.astype(np.int32), self.u[self.order],
+                        self.v[self.order])
         self.has_targets = (targets >= 0).any(axis=1)
         self.Z_ref = self.L_ref = self.L_ref_inv = self.outside = None
         self.cand = (np.empty(0, np.int32), np.empty(0, np.int32))
@@ -267,10 +270,7 @@ class _ImpostorSearch:
         once more than ``limit`` were found (from then on only counted)."""
         n = Zs.shape[0]
         B = self.tile
-        ids = self.order
-        codes = self.codes_sorted
-        u, v = self.u[ids], self.v[ids]
-        ids = ids.astype(np.int32)
+        codes, ids, u, v = self._sorted
         room = 2 * B * B  # most pairs one tile can add
         out = _PairBuffer(max(4 * room, len(self.cand[0]) + room))
         gbuf = np.empty(B * B, dtype=Zs.dtype)
