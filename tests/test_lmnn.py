@@ -305,3 +305,16 @@ def test_float32_kept():
     lmnn = LMNN(max_iter=5).fit(X.astype(np.float32), y)
     assert lmnn.components_.dtype == np.float32
     assert lmnn.transform(X.astype(np.float32)).dtype == np.float32
+
+
+def test_float32_bounds_round_down():
+    from mlearn._kernels._lmnn import _round_down_f32
+
+    x = np.concatenate([np.random.RandomState(0).lognormal(0, 20, 10_000),
+                        [0.0, 1e-45, 3.40282345e38, 1e300]])
+    r = np.array([_round_down_f32(v) for v in x], dtype=np.float64)
+    assert np.all(r.astype(np.float32) == r)  # float32 values
+    assert np.all(np.isfinite(r))
+    assert np.all(r.astype(np.float64) <= x)
+    normal = (x > 1e-37) & (x < 2.0**127)
+    np.testing.assert_allclose(r[normal], x[normal], rtol=3e-7)

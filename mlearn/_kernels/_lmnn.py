@@ -14,8 +14,11 @@ from mlearn._kernels._config import SERIAL
 
 @numba.njit(**SERIAL)
 def _round_down_f32(x):
-    """A float32 no larger than the non-negative float64 ``x``."""
-    return np.float32(x * (1.0 - 2.0**-22))
+    """A float32 no larger than the non-negative float64 ``x`` (``2¹²⁷``, exact
+    in float32, caps it below float32's overflow; 0 where a subnormal would
+    round up)."""
+    r = np.float32(min(x * (1.0 - 2.0**-22), 2.0**127))
+    return r if r <= x else np.float32(0.0)
 
 
 @numba.njit(**SERIAL)
