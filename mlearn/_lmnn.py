@@ -191,7 +191,6 @@ class _ImpostorSearch:
         self._sorted = (np.ascontiguousarray(codes[self.order], dtype=np.intp),
                         self.order.astype(np.int32), self.u[self.order],
                         self.v[self.order])
-        self.has_targets = (targets >= 0).any(axis=1)
         self.Z_ref = self.L_ref = self.L_ref_inv = self.outside = None
         self.cand = (np.empty(0, np.int32), np.empty(0, np.int32))
         self.root = np.empty(0, np.float32)
@@ -211,16 +210,16 @@ class _ImpostorSearch:
         return self.cand
 
     def _reusable(self, L, Z, radius):
-        if self.Z_ref is None or Z.shape != self.Z_ref.shape:
+        if self.Z_ref is None:
             return False
         P = Z - self.Z_ref
         P -= P.mean(axis=0)
         self.shift = np.sqrt(np.einsum("ij,ij->i", P, P))
-        has = self.has_targets
+        has = radius > -np.inf  # anchors without targets have no impostors
         need = np.sqrt(radius[has]) * (1.0 + 1e-9)
         outside = self.outside[has]
-        shift = self.shift[has]
-        lower = outside - shift - shift.max(initial=0.0)
+        # every sample, with targets or not, can be the impostor l: max over all
+        lower = outside - self.shift[has] - self.shift.max()
         if np.all(lower >= need):
             return True
         if self.L_ref_inv is None:

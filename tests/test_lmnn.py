@@ -69,10 +69,6 @@ def test_gradient_check_grad():
     assert err < 1e-4 * max(1.0, np.linalg.norm(g(L0.ravel())))
 
 
-def _full_loss(L, X, targets, a, b, mu=0.5):
-    return lmnn_loss_grad(L, X, targets, a, b, mu)
-
-
 def _searched_loss(search, L, X, targets, mu=0.5):
     """The loss as fit computes it: search, then prune with its bounds."""
     Z = X @ L.T
@@ -146,11 +142,32 @@ def test_reused_candidates_stay_exact(n_components):
         L = L + rs.normal(scale=scale, size=L.shape)
         got = _searched_loss(search, L, X, targets)
         n_calls += 1
-        full = _full_loss(L, X, targets, a, b)
+        full = lmnn_loss_grad(L, X, targets, a, b, 0.5)
         assert got[0] == pytest.approx(full[0], rel=1e-12)
         np.testing.assert_allclose(got[1], full[1], rtol=1e-10, atol=1e-12)
         assert got[2] == full[2]
     assert 1 < search.n_scans < n_calls  # both paths ran
+
+
+def test_reuse_bound_counts_samples_without_targets():
+    # a singleton class has no targets but is an impostor of everyone: a step
+    # that moves only it into another class's margin must trigger a rescan
+    rs = np.random.RandomState(0)
+    # (many samples, so the mean step that a_i is measured from stays small)
+    X = np.vstack([rs.normal(size=(500, 3)) * [10, 10, 0],
+                   rs.normal(size=(500, 3)) * [10, 10, 0] + [100, 0, 0],
+                   [[0.0, 0.0, 30.0]]])
+    y = np.repeat([0, 1, 2], [500, 500, 1])
+    targets = find_target_neighbors(X, y, 2)
+    a, b = np.nonzero(y[:, None] != y[None, :])
+    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+                             slack=1.2)
+    for L in (np.eye(3), np.diag([1.0, 1.0, 0.01])):
+        got = _searched_loss(search, L, X, targets)
+        full = lmnn_loss_grad(L, X, targets, a, b, 0.5)
+        assert got[0] == pytest.approx(full[0], rel=1e-12)
+        assert got[2] == full[2]
+    assert search.n_scans == 2
 
 
 def test_small_steps_reuse_the_scan():
