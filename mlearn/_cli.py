@@ -8,7 +8,6 @@ Progress goes to stderr so the table on stdout can be redirected.
 
 import argparse
 import csv
-import inspect
 import sys
 import time
 import warnings
@@ -21,21 +20,12 @@ DATASETS = ("digits", "wine", "breast_cancer", "iris")
 def available_learners():
     """``{name: class}`` of the supervised learners exported by :mod:`mlearn`.
 
-    Every :class:`~sklearn.base.BaseEstimator` in ``mlearn.__all__`` that is not
-    a pairs learner, so a learner joins the demo by being exported.
+    From the registry (:func:`mlearn.utils.discovery.all_estimators`), so a
+    learner joins the demo by being exported.
     """
-    from sklearn.base import BaseEstimator
+    from mlearn.utils.discovery import all_estimators
 
-    import mlearn
-    from mlearn.base import PairsClassifierMixin
-
-    out = {}
-    for name in mlearn.__all__:
-        obj = getattr(mlearn, name, None)
-        if (inspect.isclass(obj) and issubclass(obj, BaseEstimator)
-                and not issubclass(obj, PairsClassifierMixin)):
-            out[name] = obj
-    return out
+    return dict(all_estimators("supervised"))
 
 
 def make_learner(Estimator, random_state=0):

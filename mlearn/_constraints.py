@@ -3,13 +3,20 @@
 All sampling goes through ``random_state``; the same seed gives the same output.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
-from mlearn.utils._validation import check_classes, check_int
+from mlearn.utils._validation import check_classes, check_finite_array, check_int
 
-__all__ = ["Constraints", "pairs_from_labels", "positive_negative_pairs"]
+__all__ = [
+    "Constraints",
+    "find_target_neighbors",
+    "pairs_from_labels",
+    "positive_negative_pairs",
+]
 
 
 def positive_negative_pairs(y, n_constraints, random_state=None, same_length=False):
@@ -36,7 +43,7 @@ def positive_negative_pairs(y, n_constraints, random_state=None, same_length=Fal
     n_constraints = check_int(n_constraints, "n_constraints")
     rng = check_random_state(random_state)
     y = np.asarray(y)
-    labelled = np.flatnonzero(y != -1) if y.dtype.kind in "iuf" else np.arange(len(y))
+    labelled = _labelled(y)
     classes, inv, counts = np.unique(y[labelled], return_inverse=True,
                                      return_counts=True)
     if classes.shape[0] < 2:
@@ -54,6 +61,11 @@ def positive_negative_pairs(y, n_constraints, random_state=None, same_length=Fal
         m = min(a.shape[0], c.shape[0])
         a, b, c, d = a[:m], b[:m], c[:m], d[:m]
     return a, b, c, d
+
+
+def _labelled(y):
+    """Indices of the labelled points (label ``-1`` marks an unlabelled one)."""
+    return np.flatnonzero(y != -1) if y.dtype.kind in "iuf" else np.arange(len(y))
 
 
 def _draw_positive(rng, k, members, counts):
@@ -94,6 +106,21 @@ def _sample_unique(rng, n, n_avail, draw):
             break
     pairs = np.array(list(seen.values()), dtype=np.intp).reshape(-1, 2)
     return pairs[:, 0], pairs[:, 1]
+
+
+def find_target_neighbors(X, codes, n_neighbors):
+    """Same-class nearest neighbours in the input space, ``(n, k)``, ``-1``
+    where a class has fewer than ``k + 1`` members."""
+    n = X.shape[0]
+    targets = np.full((n, n_neighbors), -1, dtype=np.intp)
+    for c in range(codes.max() + 1):
+        idx = np.flatnonzero(codes == c)
+        kc = min(n_neighbors, idx.shape[0] - 1)
+        if kc < 1:
+            continue  # a singleton class has no target neighbours
+        nn = NearestNeighbors(n_neighbors=kc).fit(X[idx])
+        targets[idx, :kc] = idx[nn.kneighbors(return_distance=False)]
+    return targets
 
 
 def pairs_from_labels(y, n_constraints, random_state=None, same_length=False):
@@ -170,28 +197,52 @@ class Constraints:
     def generate_knntriplets(self, X, k_genuine, k_impostor):
         """Triplets ``(i, j, l)``: ``j`` one of ``i``'s ``k_genuine`` nearest
         same-class points, ``l`` one of its ``k_impostor`` nearest other-class
-        points (Euclidean). Returns an array of shape (n_triplets, 3)."""
-        X = np.asarray(X, dtype=np.float64)
+        points (Euclidean); unlabelled points (``-1``) take no part.
+
+        A class too small for ``k_genuine`` neighbours (or with too few points
+        outside it for ``k_impostor``) gets as many as it has, with a warning,
+        as in metric-learn.
+
+        Returns
+        -------
+        triplets : ndarray of shape (n_triplets, 3)
+            Row indices into ``X``; for each anchor, its genuine neighbours in
+            order, each paired with every impostor.
+        """
+        X = check_finite_array(X, "X")
         y = self.partial_labels
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} rows but there are {y.shape[0]} labels."
+            )
         check_int(k_genuine, "k_genuine")
         check_int(k_impostor, "k_impostor")
-        classes, inv, counts = check_classes(y)
-        if counts.min() <= k_genuine:
-            raise ValueError(
-                f"every class needs more than k_genuine={k_genuine} points; the "
-                f"smallest has {counts.min()}."
-            )
+        labelled = _labelled(y)
+        classes, codes, counts = check_classes(y[labelled])
+        n = labelled.shape[0]
+        kg = np.minimum(k_genuine, counts - 1)
+        ki = np.minimum(k_impostor, n - counts)
+        for c in np.flatnonzero((kg < k_genuine) | (ki < k_impostor)):
+            warnings.warn(
+                f"class {classes[c]!r} has {counts[c]} points: it gets {kg[c]} "
+                f"genuine (k_genuine={k_genuine}) and {ki[c]} impostor "
+                f"(k_impostor={k_impostor}) neighbours per point.", UserWarning,
+                stacklevel=2)
+        Xl = X[labelled]
+        genuine = find_target_neighbors(Xl, codes, int(kg.max()))
         triplets = []
         for c in range(classes.shape[0]):
-            same = np.flatnonzero(inv == c)
-            other = np.flatnonzero(inv != c)
-            kg = NearestNeighbors(n_neighbors=k_genuine + 1).fit(X[same])
-            gen = same[kg.kneighbors(X[same], return_distance=False)[:, 1:]]
-            ki = min(k_impostor, other.shape[0])
-            imp = other[NearestNeighbors(n_neighbors=ki).fit(X[other])
-                        .kneighbors(X[same], return_distance=False)]
-            i = np.repeat(same, k_genuine * ki)
-            j = np.repeat(gen, ki, axis=1).ravel()
-            l_ = np.tile(imp, (1, k_genuine)).ravel()
-            triplets.append(np.column_stack([i, j, l_]))
+            if kg[c] < 1:
+                continue
+            same = np.flatnonzero(codes == c)
+            other = np.flatnonzero(codes != c)
+            imp = other[NearestNeighbors(n_neighbors=int(ki[c])).fit(Xl[other])
+                        .kneighbors(Xl[same], return_distance=False)]
+            gen = genuine[same, :kg[c]]
+            i = np.repeat(same, kg[c] * ki[c])
+            j = np.repeat(gen, ki[c], axis=1).ravel()
+            l_ = np.tile(imp, (1, kg[c])).ravel()
+            triplets.append(labelled[np.column_stack([i, j, l_])])
+        if not triplets:
+            raise ValueError("no class has 2 labelled points: no triplet exists.")
         return np.vstack(triplets)

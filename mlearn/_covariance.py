@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.covariance import MinCovDet, ledoit_wolf
 
 from mlearn.base import MahalanobisMixin
+from mlearn.utils._linalg import inverse_sqrt_components
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -14,113 +15,15 @@ from mlearn.utils._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
+from mlearn.utils._stats import (
+    check_dask_X,
+    dask_scatter_statistics,
+    merge_statistics,
+    scatter_statistics,
+)
 from mlearn.utils._validation import FLOAT_DTYPES, _is_dask
 
 _STREAMABLE = ("empirical", "oas", "shrunk")
-
-
-def scatter_statistics(X, assume_centered=False):
-    """``(n, mean, scatter)`` of a block of rows, accumulated in float64.
-
-    ``scatter = Σᵢ (xᵢ − mean)(xᵢ − mean)ᵀ``; with ``assume_centered`` the mean is
-    taken as 0. These merge exactly across blocks (:func:`merge_statistics`).
-    """
-    X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
-    if assume_centered:
-        mean = np.zeros(X.shape[1])
-        return n, mean, X.T @ X
-    mean = X.mean(axis=0)
-    Xc = X - mean
-    return n, mean, Xc.T @ Xc
-
-
-def merge_statistics(a, b):
-    """Merge two ``(n, mean, scatter)`` triples (Chan et al.'s parallel update)."""
-    n_a, mean_a, s_a = a
-    n_b, mean_b, s_b = b
-    n = n_a + n_b
-    if n_a == 0:
-        return b
-    delta = mean_b - mean_a
-    mean = mean_a + delta * (n_b / n)
-    scatter = s_a + s_b + np.outer(delta, delta) * (n_a * n_b / n)
-    return n, mean, scatter
-
-
-def _finite_scatter_statistics(X, assume_centered=False):
-    """:func:`scatter_statistics` of one dask block, refusing NaN/inf."""
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinity.")
-    return scatter_statistics(X, assume_centered)
-
-
-def _merge_all(merge, parts):
-    out = parts[0]
-    for part in parts[1:]:
-        out = merge(out, part)
-    return out
-
-
-def _tree_reduce(parts, merge, split_every=8):
-    """Reduce a list of dask-delayed statistics to one, ``split_every`` at a time.
-
-    The tree keeps each step's input small and lets a cluster merge in parallel;
-    only the statistics (d×d matrices) move between workers.
-    """
-    import dask
-
-    while len(parts) > 1:
-        parts = [dask.delayed(_merge_all)(merge, parts[i:i + split_every])
-                 for i in range(0, len(parts), split_every)]
-    return parts[0]
-
-
-def _check_dask_X(estimator, X):
-    """2-D numeric dask array, rechunked to whole rows; sets ``n_features_in_``.
-
-    The values (NaN/inf) are checked blockwise when the graph runs.
-    """
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2-D array, got a {X.ndim}-D dask array of shape {X.shape}."
-        )
-    if X.dtype.kind not in "biuf":
-        raise TypeError(f"X must be numeric, got dtype {X.dtype}.")
-    if any(np.isnan(c) for c in X.chunks[0]):
-        raise ValueError(
-            "the dask array has unknown chunk sizes; call X.compute_chunk_sizes() "
-            "first."
-        )
-    if X.shape[1] == 0:
-        raise ValueError(f"X has 0 features (shape {X.shape}).")
-    estimator.n_features_in_ = X.shape[1]
-    if hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-    dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
-    return X.rechunk({1: -1}), dtype
-
-
-def _dask_scatter_statistics(X, assume_centered=False):
-    """``(n, mean, scatter)`` of a dask array, computed blockwise and tree-merged."""
-    import dask
-
-    blocks = X.to_delayed().ravel()
-    parts = [dask.delayed(_finite_scatter_statistics)(b, assume_centered)
-             for b in blocks]
-    (stats,) = dask.compute(_tree_reduce(parts, merge_statistics))
-    return stats
-
-
-def _components_from_covariance(cov):
-    """``L`` with ``LᵀL = Σ⁺`` (the inverse, or pseudo-inverse if singular)."""
-    w, V = np.linalg.eigh(cov)
-    tol = max(float(w[-1]), 0.0) * cov.shape[0] * np.finfo(np.float64).eps * 10
-    inv_sqrt = np.zeros_like(w)
-    keep = w > tol
-    inv_sqrt[keep] = 1.0 / np.sqrt(w[keep])
-    L = (V * inv_sqrt).T
-    return np.ascontiguousarray(L[::-1])  # rows by decreasing variance, as in PCA
 
 
 class Covariance(MahalanobisMixin, BaseEstimator):
@@ -208,6 +111,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
     array([1., 1., 1.])
     """
 
+    _kind = "supervised"
+
     _parameter_constraints: dict = {
         "estimator": [StrOptions({"empirical", "ledoit_wolf", "oas", "shrunk",
                                   "mcd"})],
@@ -267,8 +172,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
                 f"dask arrays are supported for estimator in {_STREAMABLE}; "
                 f"{self.estimator!r} needs all rows at once (compute X first)."
             )
-        X, dtype = _check_dask_X(self, X)
-        self._stats = _dask_scatter_statistics(X, self.assume_centered)
+        X, dtype = check_dask_X(self, X)
+        self._stats = dask_scatter_statistics(X, self.assume_centered)
         self.n_samples_seen_ = self._stats[0]
         if self.n_samples_seen_ < 2:
             raise ValueError(
@@ -351,7 +256,7 @@ class Covariance(MahalanobisMixin, BaseEstimator):
 
     def _set_metric(self, cov, dtype):
         self.covariance_ = cov
-        self.components_ = _components_from_covariance(cov).astype(dtype, copy=False)
+        self.components_ = inverse_sqrt_components(cov).astype(dtype, copy=False)
         return self
 
     def __sklearn_tags__(self):

@@ -5,21 +5,22 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.datasets import make_spd_matrix
 
 from mlearn._kernels._itml import _itml_sweep
 from mlearn.base import (
     MahalanobisMixin,
     PairsClassifierMixin,
-    PairsFitMixin,
-    SupervisedPairsMixin,
+    SupervisedTuplesMixin,
 )
+from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric
+from mlearn.utils._progress import progress_bar
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
     StrOptions,
 )
+from mlearn.utils._validation import check_n_components
 
 __all__ = ["ITML", "ITMLPairs", "itml_objective"]
 
@@ -43,43 +44,6 @@ def itml_objective(A, xi, A0, xi0, gamma):
     return f
 
 
-def _prior_matrix(prior, points, random_state, d):
-    """The prior ``A_0``; it must be strictly positive definite."""
-    if isinstance(prior, str):
-        if prior == "identity":
-            return np.eye(d)
-        if prior == "random":
-            return make_spd_matrix(d, random_state=random_state)
-        # 'covariance': inverse covariance of the points present in the pairs
-        X = np.unique(points, axis=0)
-        cov = np.atleast_2d(np.cov(X, rowvar=False))
-        w = np.linalg.eigvalsh(cov)
-        if w[0] <= w[-1] * d * np.finfo(np.float64).eps * 10:
-            raise ValueError(
-                "prior='covariance' needs a non-singular covariance of the points "
-                f"in the pairs; its smallest eigenvalue is {w[0]:.3g} (largest "
-                f"{w[-1]:.3g}). Use prior='identity' or pass a matrix."
-            )
-        return np.linalg.inv(cov)
-    A0 = np.asarray(prior, dtype=np.float64)
-    if A0.shape != (d, d):
-        raise ValueError(
-            f"prior must have shape ({d}, {d}) for {d} features, got {A0.shape}."
-        )
-    if not np.all(np.isfinite(A0)):
-        raise ValueError("prior contains NaN or infinity.")
-    if np.max(np.abs(A0 - A0.T)) > 1e-10 * max(np.max(np.abs(A0)), 1e-300):
-        raise ValueError("prior must be symmetric.")
-    A0 = (A0 + A0.T) / 2.0
-    w = np.linalg.eigvalsh(A0)
-    if w[0] <= max(w[-1], 0.0) * d * np.finfo(np.float64).eps * 10:
-        raise ValueError(
-            "prior must be strictly positive definite; its smallest eigenvalue is "
-            f"{w[0]:.6g} (largest {w[-1]:.6g})."
-        )
-    return A0
-
-
 def _default_bounds(V, A0):
     """``(u, l)``: 5th and 95th percentiles of the prior's squared distances
     over the sampled pairs."""
@@ -96,8 +60,6 @@ def _itml_bregman(V, sign, xi0, A0, gamma, max_iter, tol, verbose=False):
 
     Returns ``(A, xi, lam, n_iter, converged)``.
     """
-    from tqdm.auto import tqdm
-
     A = np.array(A0, dtype=np.float64, order="C")
     V = np.ascontiguousarray(V, dtype=np.float64)
     sign = np.ascontiguousarray(sign, dtype=np.float64)
@@ -106,7 +68,7 @@ def _itml_bregman(V, sign, xi0, A0, gamma, max_iter, tol, verbose=False):
     lam_old = lam.copy()
     converged = False
     it = 0
-    with tqdm(total=max_iter, disable=not verbose, desc="ITML") as bar:
+    with progress_bar(max_iter, "ITML", verbose) as bar:
         for it in range(1, max_iter + 1):
             _itml_sweep(A, V, sign, xi, lam, float(gamma))
             norm = np.linalg.norm(lam) + np.linalg.norm(lam_old)
@@ -154,6 +116,8 @@ def _itml_cvxpy(V, sign, xi0, A0, gamma):
 
 
 class _BaseITML(MahalanobisMixin, BaseEstimator):
+    _tuple_size = 2
+
     _parameter_constraints: dict = {
         "gamma": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -166,20 +130,14 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    _test_params = {"max_iter": 20}
-
-    def _fit_pairs(self, P, y, rng):
+    def _fit_tuples(self, P, y, rng):
         """Solve on pair arrays ``P`` (n, 2, d) with labels ``y`` in {−1, +1}."""
         d = P.shape[2]
-        if self.n_components is not None and self.n_components > d:
-            raise ValueError(
-                f"n_components ({self.n_components}) cannot be greater than "
-                f"n_features ({d})."
-            )
+        check_n_components(self.n_components, d)
         P64 = P.astype(np.float64, copy=False)
         V = P64[:, 0] - P64[:, 1]
         sign = np.where(y == 1, 1.0, -1.0)
-        A0 = _prior_matrix(self.prior, P64.reshape(-1, d), rng, d)
+        A0 = initial_metric(self.prior, P64.reshape(-1, d), rng, strict_pd=True)
         if self.bounds is None:
             u, l_ = _default_bounds(V, A0)
         else:
@@ -280,7 +238,7 @@ _NOTES_DOC = """
     ``n_components`` truncates ``M`` to its top eigen-directions."""
 
 
-class ITML(SupervisedPairsMixin, _BaseITML):
+class ITML(SupervisedTuplesMixin, _BaseITML):
     __doc__ = f"""Information-Theoretic Metric Learning from class labels.
 
     Samples similar and dissimilar pairs from the labels and learns the
@@ -338,7 +296,7 @@ class ITML(SupervisedPairsMixin, _BaseITML):
         self.random_state = random_state
 
 
-class ITMLPairs(PairsFitMixin, PairsClassifierMixin, _BaseITML):
+class ITMLPairs(PairsClassifierMixin, _BaseITML):
     __doc__ = f"""Information-Theoretic Metric Learning from labelled pairs.
 
     Learns the Mahalanobis matrix closest, in LogDet divergence, to a prior

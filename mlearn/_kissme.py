@@ -5,112 +5,32 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from mlearn._covariance import (
-    _check_dask_X,
-    _tree_reduce,
-    merge_statistics,
-    scatter_statistics,
-)
 from mlearn.base import MahalanobisMixin, PairsClassifierMixin
+from mlearn.utils._linalg import safe_inverse
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
     validate_data,
 )
-from mlearn.utils._validation import FLOAT_DTYPES, _is_dask, check_classes
+from mlearn.utils._stats import (
+    check_dask_X,
+    class_statistics,
+    encode_labels,
+    labelled_statistics,
+    merge_labelled,
+    merge_statistics,
+    scatter_statistics,
+    tree_reduce,
+)
+from mlearn.utils._validation import (
+    FLOAT_DTYPES,
+    _is_dask,
+    check_classes,
+    check_n_components,
+)
 
-__all__ = ["KISSME", "KISSMEPairs", "class_statistics", "kissme_covariances"]
-
-# Rows gathered per GEMM: a float64 block of about 4 MiB stays in cache while it is
-# centred and multiplied, so the data is read from memory once; blocks this large
-# keep the number of (thread-synchronising) BLAS calls small.
-_BLOCK_BYTES = 4 * 2**20
-
-
-def _centred_block_statistics(B):
-    """``(n, mean, scatter)`` of a float64 block that may be overwritten."""
-    mean = B.mean(axis=0)
-    B -= mean
-    return B.shape[0], mean, B.T @ B
-
-
-def class_statistics(X, inverse, n_classes):
-    """Per-class ``(n_c, mean_c, scatter_c)`` of ``X``, accumulated in float64.
-
-    Rows are grouped by class once (a stable radix sort of the class codes), then
-    each class is read in cache-sized blocks that are centred and multiplied
-    (one GEMM over all rows in total) and merged exactly
-    (:func:`~mlearn._covariance.merge_statistics`).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    inverse : ndarray of shape (n_samples,)
-        Class code of each row, in ``[0, n_classes)``.
-    n_classes : int
-
-    Returns
-    -------
-    stats : list of ``n_classes`` tuples ``(n_c, mean_c, scatter_c)``
-        ``scatter_c = Σ_{i ∈ c} (x_i − mean_c)(x_i − mean_c)ᵀ``.
-    """
-    d = X.shape[1]
-    codes = inverse.astype(np.min_scalar_type(max(n_classes - 1, 0)), copy=False)
-    order = np.argsort(codes, kind="stable")  # radix sort for small codes
-    starts = np.r_[0, np.cumsum(np.bincount(codes, minlength=n_classes))]
-    step = max(64, _BLOCK_BYTES // (8 * max(d, 1)))
-    buf = np.empty((min(step, X.shape[0]), d), dtype=X.dtype)
-    buf64 = buf if X.dtype == np.float64 else np.empty(buf.shape)
-    stats = []
-    for c in range(n_classes):
-        idx = order[starts[c]:starts[c + 1]]
-        st = (0, np.zeros(d), np.zeros((d, d)))
-        for s in range(0, idx.shape[0], step):
-            rows = idx[s:s + step]
-            B = np.take(X, rows, axis=0, out=buf[:rows.shape[0]])
-            if B.dtype != np.float64:
-                B = np.copyto(buf64[:rows.shape[0]], B) or buf64[:rows.shape[0]]
-            st = merge_statistics(st, _centred_block_statistics(B))
-        stats.append(st)
-    return stats
-
-
-def _encode_labels(y):
-    """``(classes, inverse)`` as :func:`check_classes`, in O(n) for small integers."""
-    if y.dtype.kind in "iu" and y.shape[0] > 0:
-        lo, hi = int(y.min()), int(y.max())
-        if hi - lo < 2 * y.shape[0] + 1024:
-            counts = np.bincount((y - lo).astype(np.intp, copy=False))
-            present = np.flatnonzero(counts)
-            lookup = np.zeros(counts.shape[0], dtype=np.intp)
-            lookup[present] = np.arange(present.shape[0])
-            classes = (present + lo).astype(y.dtype)
-            if classes.shape[0] < 2:
-                check_classes(classes)  # raises the single-class error
-            return classes, lookup[y - lo]
-    classes, inverse, _ = check_classes(y)
-    return classes, inverse
-
-
-def _labelled_statistics(X, y):
-    """``{label: (n, mean, scatter)}`` of one block (numpy) of rows."""
-    X = np.asarray(X)
-    y = np.asarray(y).ravel()
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinity.")
-    labels, inverse = np.unique(y, return_inverse=True)
-    stats = class_statistics(X, inverse.ravel(), labels.shape[0])
-    return dict(zip(labels.tolist(), stats))
-
-
-def _merge_labelled(a, b):
-    """Merge two ``{label: (n, mean, scatter)}`` dicts (new labels are added)."""
-    out = dict(a)
-    for label, st in b.items():
-        out[label] = merge_statistics(out[label], st) if label in out else st
-    return out
-
+__all__ = ["KISSME", "KISSMEPairs", "kissme_covariances"]
 
 def kissme_covariances(stats, weights="pairs"):
     """``(Σ_S, Σ_D)`` over all same-class and all different-class pairs, exactly.
@@ -171,23 +91,12 @@ def kissme_covariances(stats, weights="pairs"):
 
 def _shrunk_inverse(sigma, shrinkage):
     """Inverse (pseudo-inverse if singular) of ``(1 − s) Σ + s (tr Σ / d) I``."""
-    d = sigma.shape[0]
     if shrinkage:
+        d = sigma.shape[0]
         mu = np.trace(sigma) / d
         sigma = (1.0 - shrinkage) * sigma
         sigma.flat[:: d + 1] += shrinkage * mu
-    try:  # positive definite: Σ⁻¹ = C⁻ᵀ C⁻¹, far cheaper than an eigh
-        C_inv = np.linalg.inv(np.linalg.cholesky(sigma))
-        if np.all(np.isfinite(C_inv)):
-            return C_inv.T @ C_inv
-    except np.linalg.LinAlgError:
-        pass
-    w, V = np.linalg.eigh(sigma)
-    tol = max(float(w[-1]), 0.0) * d * np.finfo(np.float64).eps * 10
-    keep = w > tol
-    inv = np.zeros_like(w)
-    inv[keep] = 1.0 / w[keep]
-    return (V * inv) @ V.T
+    return safe_inverse(sigma)
 
 
 def _pca_basis(scatter, n_components):
@@ -207,13 +116,6 @@ def _kissme_components(sigma_s, sigma_d, shrinkage, basis):
     w, V = w[::-1], V[:, ::-1]
     L = np.ascontiguousarray((V * np.sqrt(np.clip(w, 0.0, None))).T)
     return L if basis is None else L @ basis
-
-
-def _check_n_components(n_components, d):
-    if n_components is not None and n_components > d:
-        raise ValueError(
-            f"n_components ({n_components}) cannot be greater than n_features ({d})."
-        )
 
 
 _DOC_COMMON_NOTES = """
@@ -339,6 +241,8 @@ class KISSME(MahalanobisMixin, BaseEstimator):
     (2, 4)
     """
 
+    _kind = "supervised"
+
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "shrinkage": [Interval(Real, 0, 1, closed="left")],
@@ -368,8 +272,8 @@ class KISSME(MahalanobisMixin, BaseEstimator):
             return self._fit_dask(X, y)
         X, y = validate_data(self, X, y, dtype=list(FLOAT_DTYPES),
                              ensure_min_samples=2)
-        _check_n_components(self.n_components, X.shape[1])
-        classes, inverse = _encode_labels(y)
+        check_n_components(self.n_components, X.shape[1])
+        classes, inverse = encode_labels(y)
         stats = class_statistics(X, inverse, classes.shape[0])
         self._class_stats = dict(zip(classes.tolist(), stats))
         return self._finalize(X.dtype, strict=True)
@@ -393,9 +297,9 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         if first:
             self._validate_params()
         X, y = validate_data(self, X, y, reset=first, dtype=list(FLOAT_DTYPES))
-        _check_n_components(self.n_components, X.shape[1])
-        chunk = _labelled_statistics(X, y)
-        self._class_stats = chunk if first else _merge_labelled(self._class_stats,
+        check_n_components(self.n_components, X.shape[1])
+        chunk = labelled_statistics(X, y)
+        self._class_stats = chunk if first else merge_labelled(self._class_stats,
                                                                  chunk)
         return self._finalize(X.dtype, strict=False)
 
@@ -403,8 +307,8 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         import dask
         import dask.array as da
 
-        X, dtype = _check_dask_X(self, X)
-        _check_n_components(self.n_components, X.shape[1])
+        X, dtype = check_dask_X(self, X)
+        check_n_components(self.n_components, X.shape[1])
         y = da.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
@@ -414,9 +318,9 @@ class KISSME(MahalanobisMixin, BaseEstimator):
                 f"for X of shape {X.shape}."
             )
         y = y.rechunk((X.chunks[0],))
-        parts = [dask.delayed(_labelled_statistics)(xb, yb)
+        parts = [dask.delayed(labelled_statistics)(xb, yb)
                  for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel())]
-        (self._class_stats,) = dask.compute(_tree_reduce(parts, _merge_labelled))
+        (self._class_stats,) = dask.compute(tree_reduce(parts, merge_labelled))
         return self._finalize(dtype, strict=True)
 
     def _finalize(self, dtype, strict):
@@ -446,10 +350,6 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         self.components_ = L.astype(dtype, copy=False)
         return self
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
 
 
 if KISSME.__doc__:  # None under python -OO
@@ -528,24 +428,9 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
         self.shrinkage = shrinkage
         self.preprocessor = preprocessor
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, pairs, y):
-        """Fit the metric from labelled pairs.
-
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
-            Pairs of points, or of indices into ``preprocessor``.
-        y : array-like of shape (n_pairs,)
-            +1 for similar, −1 for dissimilar pairs.
-
-        Returns
-        -------
-        self : KISSMEPairs
-        """
-        P, y = self._prepare_fit_pairs(pairs, y)
+    def _fit_tuples(self, P, y, rng):
         d = P.shape[2]
-        _check_n_components(self.n_components, d)
+        check_n_components(self.n_components, d)
         basis = None
         if self.n_components is not None:
             _, _, scatter = scatter_statistics(P.reshape(-1, d))
@@ -559,8 +444,6 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
             sigmas.append(diff.T @ diff / diff.shape[0])
         L = _kissme_components(sigmas[0], sigmas[1], self.shrinkage, basis)
         self.components_ = L.astype(P.dtype, copy=False)
-        self._fit_calibration(P, y)
-        return self
 
 
 if KISSMEPairs.__doc__:  # None under python -OO

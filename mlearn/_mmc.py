@@ -5,20 +5,21 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.datasets import make_spd_matrix
 
 from mlearn.base import (
     MahalanobisMixin,
     PairsClassifierMixin,
-    PairsFitMixin,
-    SupervisedPairsMixin,
+    SupervisedTuplesMixin,
 )
-from mlearn.utils._linalg import components_from_metric
+from mlearn.utils._init import initial_metric
+from mlearn.utils._linalg import components_from_metric, sqrt_and_inverse_sqrt
+from mlearn.utils._progress import progress_bar
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
     StrOptions,
 )
+from mlearn.utils._validation import check_n_components
 
 __all__ = ["MMC", "MMCPairs", "mmc_diagonal_loss", "mmc_spread"]
 
@@ -97,13 +98,6 @@ def _project_spectraplex(Y):
     return (Uk * lam[keep]) @ Uk.T
 
 
-def _whitener(S):
-    """``W = S^{-1/2}`` (eigenvalues floored at ``1e-10 · max`` for singular S)."""
-    s, U = np.linalg.eigh(S)
-    s = np.maximum(s, max(float(s[-1]), 1e-300) * 1e-10)
-    return (U / np.sqrt(s)) @ U.T, (U * np.sqrt(s)) @ U.T
-
-
 def _proximal_weight(regularization, G0, N0):
     """``μ = regularization · ‖∇f(N₀)‖ / ‖N₀‖``: scale-free proximal weight."""
     return regularization * np.linalg.norm(G0) / max(np.linalg.norm(N0), 1e-300)
@@ -123,10 +117,8 @@ def _mmc_full(Vs, Vd, M0, max_iter, max_proj, tol, verbose=False,
 
     Returns ``(M, f, n_iter, converged)``.
     """
-    from tqdm.auto import tqdm
-
     S = Vs.T @ Vs
-    W, W_inv = _whitener(S)
+    W, W_inv = sqrt_and_inverse_sqrt(S)
     Dt = Vd @ W
     N = W_inv @ M0 @ W_inv
     N = _project_spectraplex(N / max(np.trace(N), 1e-300))
@@ -148,7 +140,7 @@ def _mmc_full(Vs, Vd, M0, max_iter, max_proj, tol, verbose=False,
     n_proj = 0
     converged = False
     it = 0
-    with tqdm(total=max_iter, disable=not verbose, desc="MMC") as bar:
+    with progress_bar(max_iter, "MMC", verbose) as bar:
         for it in range(1, max_iter + 1):
             gap = float(max(np.linalg.eigvalsh(G)[-1], 0.0) - np.sum(G * N))
             bar.update(1)
@@ -190,8 +182,6 @@ def _mmc_diagonal(Vs, Vd, w0, c, max_iter, tol, verbose=False):
 
     Returns ``(w, loss, n_iter, converged)``.
     """
-    from tqdm.auto import tqdm
-
     s_sum = np.einsum("ij,ij->j", Vs, Vs)
     Q = Vd * Vd
     w = np.maximum(np.asarray(w0, dtype=np.float64), 0.0)
@@ -201,7 +191,7 @@ def _mmc_diagonal(Vs, Vd, w0, c, max_iter, tol, verbose=False):
     loss, grad, hess = mmc_diagonal_loss(w, s_sum, Q, c)
     converged = False
     it = 0
-    with tqdm(total=max_iter, disable=not verbose, desc="MMC") as bar:
+    with progress_bar(max_iter, "MMC", verbose) as bar:
         for it in range(1, max_iter + 1):
             # coordinates at the bound pushed outwards stay fixed
             eps_b = min(1e-12 * max(float(w.max()), 1e-300), 1e-12)
@@ -244,7 +234,7 @@ def _mmc_cvxpy_full(Vs, Vd, M0, regularization=0.0):
     import cvxpy as cp
 
     d = Vs.shape[1]
-    W, W_inv = _whitener(Vs.T @ Vs)
+    W, W_inv = sqrt_and_inverse_sqrt(Vs.T @ Vs)
     N0 = _project_spectraplex(W_inv @ M0 @ W_inv / np.trace(W_inv @ M0 @ W_inv))
     mu = _proximal_weight(regularization, mmc_spread(N0, Vd @ W)[1], N0)
     M = cp.Variable((d, d), PSD=True)
@@ -276,32 +266,9 @@ def _mmc_cvxpy_diagonal(Vs, Vd, c):
     return np.maximum(w.value, 0.0)
 
 
-def _init_matrix(init, points, random_state, d):
-    if isinstance(init, str):
-        if init == "identity":
-            return np.eye(d)
-        if init == "random":
-            return make_spd_matrix(d, random_state=random_state)
-        X = np.unique(points, axis=0)
-        return np.linalg.pinv(np.atleast_2d(np.cov(X, rowvar=False)))
-    M0 = np.asarray(init, dtype=np.float64)
-    if M0.shape != (d, d):
-        raise ValueError(
-            f"init must have shape ({d}, {d}) for {d} features, got {M0.shape}."
-        )
-    if not np.all(np.isfinite(M0)):
-        raise ValueError("init contains NaN or infinity.")
-    M0 = (M0 + M0.T) / 2.0
-    w = np.linalg.eigvalsh(M0)
-    if w[0] < -1e-10 * max(abs(w[-1]), 1e-300):
-        raise ValueError(
-            f"init must be positive semi-definite; its smallest eigenvalue is "
-            f"{w[0]:.6g}."
-        )
-    return M0
-
-
 class _BaseMMC(MahalanobisMixin, BaseEstimator):
+    _tuple_size = 2
+
     _parameter_constraints: dict = {
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_proj": [Interval(Integral, 1, None, closed="left")],
@@ -316,15 +283,9 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    _test_params = {"max_iter": 20}
-
-    def _fit_pairs(self, P, y, rng):
+    def _fit_tuples(self, P, y, rng):
         d = P.shape[2]
-        if self.n_components is not None and self.n_components > d:
-            raise ValueError(
-                f"n_components ({self.n_components}) cannot be greater than "
-                f"n_features ({d})."
-            )
+        check_n_components(self.n_components, d)
         P64 = P.astype(np.float64, copy=False)
         V = P64[:, 0] - P64[:, 1]
         Vs, Vd = V[y == 1], V[y == -1]
@@ -333,7 +294,8 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
                 "MMC needs at least one dissimilar pair of distinct points; got "
                 f"{Vd.shape[0]} dissimilar pairs, all of identical points."
             )
-        M0 = _init_matrix(self.init, P64.reshape(-1, d), rng, d)
+        M0 = initial_metric(self.init, P64.reshape(-1, d), rng, strict_pd=False,
+                            name="init")
         converged = True
         if self.diagonal:
             if self.solver == "cvxpy":
@@ -446,7 +408,7 @@ _NOTES_DOC = """
     for neighbours."""
 
 
-class MMC(SupervisedPairsMixin, _BaseMMC):
+class MMC(SupervisedTuplesMixin, _BaseMMC):
     __doc__ = f"""Mahalanobis Metric for Clustering from class labels.
 
     Samples similar and dissimilar pairs from the labels and learns the metric
@@ -508,7 +470,7 @@ class MMC(SupervisedPairsMixin, _BaseMMC):
         self.random_state = random_state
 
 
-class MMCPairs(PairsFitMixin, PairsClassifierMixin, _BaseMMC):
+class MMCPairs(PairsClassifierMixin, _BaseMMC):
     __doc__ = f"""Mahalanobis Metric for Clustering from labelled pairs.
 
     Learns the metric that spreads dissimilar pairs (``y=-1``) as far as

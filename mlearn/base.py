@@ -1,7 +1,33 @@
-"""The shared surface of every Mahalanobis learner, and of the pair classifiers.
+"""The shared surface of every Mahalanobis learner, and the tuple learners' skeleton.
 
 Every learner ends with ``components_ = L`` (shape ``(n_components, n_features)``);
-everything else here follows from ``L``.
+everything else here follows from ``L`` (:class:`MahalanobisMixin`).
+
+A learner declares its kind of supervision in ``_kind`` (the registry in
+:mod:`mlearn.utils.discovery` reads it):
+
+============  ==================================  ==============================
+kind          ``fit`` input                       base
+============  ==================================  ==============================
+supervised    ``X, y`` class labels               :class:`MahalanobisMixin`;
+                                                  tuple learners' twins add
+                                                  :class:`SupervisedTuplesMixin`
+regression    ``X, y`` real targets               :class:`MahalanobisMixin`
+pairs         ``(n, 2, d)`` + ``y ∈ {−1, +1}``    :class:`PairsClassifierMixin`
+triplets      ``(n, 3, d)``, optional ``y``       :class:`TripletsClassifierMixin`
+quadruplets   ``(n, 4, d)``, optional ``y``       :class:`QuadrupletsClassifierMixin`
+chunks        ``X, chunks`` (chunk id per row)    :class:`MahalanobisMixin`
+============  ==================================  ==============================
+
+The contract of a tuple learner: it implements ``_fit_tuples(T, y, rng)``,
+where ``T`` is a validated float array ``(n_tuples, k, n_features)`` (finite,
+``k = _tuple_size``), ``y`` the pair labels (int, −1/+1, both present) for
+pairs and ``None`` for triplets and quadruplets (whose tuples arrive oriented:
+the first compared pair is the closer one), and ``rng`` a ``RandomState``.
+It sets ``components_`` and its own fitted attributes. Both ``fit(tuples, y)``
+(:class:`WeaklySupervisedMixin`) and, for the supervised twin, ``fit(X, y)``
+(:class:`SupervisedTuplesMixin`, tuples sampled from labels by
+``_sample_tuples``) end in that one call.
 """
 
 import functools
@@ -11,7 +37,11 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
 
-from mlearn._constraints import pairs_from_labels
+from mlearn._constraints import (
+    Constraints,
+    pairs_from_labels,
+    positive_negative_pairs,
+)
 from mlearn._kernels._distances import _point_mahalanobis
 from mlearn.pairwise import paired_mahalanobis
 from mlearn.utils._sklearn_compat import (
@@ -24,22 +54,30 @@ from mlearn.utils._validation import (
     _is_dask,
     check_classes,
     check_pair_labels,
-    check_pairs,
+    check_tuples,
 )
 
 __all__ = [
     "MahalanobisMixin",
     "PairsClassifierMixin",
-    "PairsFitMixin",
-    "SupervisedPairsMixin",
+    "QuadrupletsClassifierMixin",
+    "SupervisedTuplesMixin",
+    "TripletsClassifierMixin",
+    "WeaklySupervisedMixin",
 ]
+
+KINDS = ("supervised", "regression", "pairs", "triplets", "quadruplets", "chunks")
 
 
 class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
     """Transform, distances and metric callables from a fitted ``components_``.
 
-    A subclass's ``fit`` sets ``components_`` (``L``) and ``n_features_in_``.
+    A subclass's ``fit`` sets ``components_`` (``L``) and ``n_features_in_``,
+    and the subclass declares its kind of supervision in ``_kind`` (one of
+    ``KINDS``).
     """
+
+    _kind = None
 
     @property
     def _n_features_out(self):
@@ -84,11 +122,14 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         X_new = X.astype(np.float64, copy=False) @ self.components_.T
         return X_new.astype(X.dtype, copy=False)
 
-    def _validate_pairs(self, pairs):
+    def _validate_tuples(self, tuples, tuple_size=2):
         check_is_fitted(self, "components_")
-        return check_pairs(
-            pairs, getattr(self, "preprocessor", None), self.n_features_in_
-        )
+        return check_tuples(tuples, getattr(self, "preprocessor", None),
+                            tuple_size, self.n_features_in_)
+
+    def _tuple_distances(self, T, i, j):
+        """Learned distances between points ``i`` and ``j`` of each tuple."""
+        return paired_mahalanobis(T[:, i], T[:, j], L=self.components_)
 
     def pair_distance(self, pairs):
         """Learned distance between the two points of each pair.
@@ -102,8 +143,7 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         -------
         distances : ndarray of shape (n_pairs,)
         """
-        P = self._validate_pairs(pairs)
-        return paired_mahalanobis(P[:, 0], P[:, 1], L=self.components_)
+        return self._tuple_distances(self._validate_tuples(pairs), 0, 1)
 
     def pair_score(self, pairs):
         """Similarity of each pair: the opposite of :meth:`pair_distance`.
@@ -154,17 +194,30 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tags = super().__sklearn_tags__()
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # fit(X, None) then gives scikit-learn's own "requires y" error
+        tags.target_tags.required = self._kind in ("supervised", "regression",
+                                                   "chunks")
         return tags
 
 
-class SupervisedPairsMixin:
-    """``fit(X, y)`` from class labels for a learner defined on pairs.
+class SupervisedTuplesMixin:
+    """``fit(X, y)`` from class labels for a learner defined on tuples.
 
-    ``n_constraints`` similar and as many dissimilar index pairs (default
-    ``20·C²`` each for ``C`` classes, metric-learn's rule) are sampled from
-    ``y`` with ``random_state`` and handed to the learner's
-    ``_fit_pairs(pairs, pair_y, rng)``.
+    Tuples are sampled from ``y`` with ``random_state`` by the hook
+    ``_sample_tuples(X, y, rng)`` and handed to the learner's
+    ``_fit_tuples(T, tuple_y, rng)`` (see the module docstring). The default
+    sampler follows metric-learn's supervised twins, by ``_tuple_size``:
+
+    - 2: ``n_constraints`` similar and as many dissimilar pairs (default
+      ``20·C²`` each for ``C`` classes);
+    - 3: kNN triplets ``(i, j, l)``, ``j`` one of ``i``'s ``k_genuine`` nearest
+      same-class points and ``l`` one of its ``k_impostor`` nearest other-class
+      points;
+    - 4: quadruplets ``(a, b, c, d)`` from a similar pair ``(a, b)`` and a
+      dissimilar pair ``(c, d)`` (``n_constraints`` of them).
     """
+
+    _kind = "supervised"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -173,88 +226,235 @@ class SupervisedPairsMixin:
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training points.
         y : array-like of shape (n_samples,)
+            Class labels.
 
         Returns
         -------
-        self
+        self : object
+            Fitted estimator.
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                              ensure_min_samples=2)
-        classes, _, _ = check_classes(y)
-        rng = check_random_state(self.random_state)
-        n_con = self.n_constraints
-        if n_con is None:
-            n_con = 20 * classes.shape[0] ** 2
-        idx, pair_y = pairs_from_labels(y, n_con, rng, same_length=True)
-        self._fit_pairs(X[idx], pair_y, rng)
+        check_classes(y)
+        rng = check_random_state(getattr(self, "random_state", None))
+        idx, tuple_y = self._sample_tuples(X, y, rng)
+        self._fit_tuples(X[idx], tuple_y, rng)
         return self
 
+    def _n_constraints(self, y):
+        n_con = getattr(self, "n_constraints", None)
+        return 20 * np.unique(y).shape[0] ** 2 if n_con is None else n_con
 
-class PairsFitMixin:
-    """``fit(pairs, y)`` for a pairs learner: validate the pairs, call the
-    learner's ``_fit_pairs(pairs, pair_y, rng)``, then calibrate
-    ``threshold_`` (see :class:`PairsClassifierMixin`)."""
+    def _sample_tuples(self, X, y, rng):
+        """``(indices (n_tuples, k), tuple labels or None)`` drawn from ``y``."""
+        k = self._tuple_size
+        if k == 2:
+            return pairs_from_labels(y, self._n_constraints(y), rng,
+                                     same_length=True)
+        if k == 3:
+            T = Constraints(y).generate_knntriplets(X, self.k_genuine,
+                                                    self.k_impostor)
+            return T, None
+        a, b, c, d = positive_negative_pairs(y, self._n_constraints(y), rng,
+                                             same_length=True)
+        return np.column_stack([a, b, c, d]), None
+
+
+class WeaklySupervisedMixin:
+    """``fit(tuples, y)`` for a learner on pairs, triplets or quadruplets.
+
+    ``_tuple_size`` (2, 3, 4) drives validation: tuples are arrays of shape
+    ``(n_tuples, k, n_features)``, or ``(n_tuples, k)`` identifiers resolved by
+    the estimator's ``preprocessor`` (an array of points indexed by row, or a
+    callable). Pairs need labels in {−1, +1}; for triplets and quadruplets the
+    labels are optional (all +1: the first compared pair is the closer one),
+    and a tuple labelled −1 is read in the opposite order. Then the learner's
+    ``_fit_tuples(T, y, rng)`` runs (see the module docstring) and, for pairs,
+    the threshold is calibrated.
+    """
+
+    _tuple_size = 2
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, pairs, y):
-        """Fit on pairs and their labels.
+    def fit(self, tuples, y=None):
+        """Fit on tuples (and their labels).
 
         Parameters
         ----------
-        pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
-            Pairs of points, or index pairs resolved by ``preprocessor``.
-        y : array-like of shape (n_pairs,)
-            +1 for similar, −1 for dissimilar pairs.
+        tuples : array-like of shape (n_tuples, k, n_features) or (n_tuples, k)
+            Tuples of points, or of identifiers resolved by ``preprocessor``
+            (``k`` is 2 for pairs, 3 for triplets, 4 for quadruplets).
+        y : array-like of shape (n_tuples,), default=None
+            Pairs: +1 for similar, −1 for dissimilar (required). Triplets and
+            quadruplets: +1 (default) when the first compared pair is closer,
+            −1 when it is farther.
 
         Returns
         -------
-        self
+        self : object
+            Fitted estimator.
         """
-        P, y = self._prepare_fit_pairs(pairs, y)
-        rng = check_random_state(self.random_state)
-        self._fit_pairs(P, y, rng)
-        self._fit_calibration(P, y)
+        T, y = self._prepare_fit_tuples(tuples, y)
+        rng = check_random_state(getattr(self, "random_state", None))
+        self._fit_tuples(T, y, rng)
+        self._after_fit_tuples(T, y)
         return self
 
+    def _prepare_fit_tuples(self, tuples, y):
+        T = check_tuples(tuples, getattr(self, "preprocessor", None),
+                         self._tuple_size)
+        self.n_features_in_ = T.shape[2]
+        self.classes_ = np.array([-1, 1])
+        return self._prepare_tuple_labels(T, y)
 
-class PairsClassifierMixin:
+    def _prepare_tuple_labels(self, T, y):
+        """``(T, y)`` as ``_fit_tuples`` takes them (see the subclasses)."""
+        return T, y
+
+    def _after_fit_tuples(self, T, y):
+        pass
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        return tags
+
+
+class _OrderedTuplesMixin(WeaklySupervisedMixin):
+    """Triplets and quadruplets: is the first compared pair the closer one?
+
+    ``_compared`` names the two pairs of tuple positions, closer pair first.
+    """
+
+    _compared = ((0, 1), (0, 2))
+
+    def _prepare_tuple_labels(self, T, y):
+        if y is None:
+            return T, None
+        name = "triplet" if self._tuple_size == 3 else "quadruplet"
+        y = check_pair_labels(y, T.shape[0], name=name)
+        flip = y == -1
+        if flip.any():
+            (a, b), (c, d) = self._compared
+            order = np.arange(self._tuple_size)
+            # swap the compared pairs: (a, b, c) -> (a, c, b); (a, b, c, d) ->
+            # (c, d, a, b). T may be the caller's array: reorder into a copy.
+            order[[a, b]], order[[c, d]] = (c, d), (a, b)
+            T = np.where(flip[:, None, None], T[:, order], T)
+        return T, None
+
+    def decision_function(self, tuples):
+        """Margin of each comparison: distance of the second compared pair
+        minus that of the first; positive when the first is closer.
+
+        Parameters
+        ----------
+        tuples : array-like of shape (n_tuples, k, n_features) or (n_tuples, k)
+            Tuples of points, or of identifiers resolved by ``preprocessor``.
+
+        Returns
+        -------
+        margins : ndarray of shape (n_tuples,)
+        """
+        T = self._validate_tuples(tuples, self._tuple_size)
+        (a, b), (c, d) = self._compared
+        return self._tuple_distances(T, c, d) - self._tuple_distances(T, a, b)
+
+    def predict(self, tuples):
+        """+1 where the first compared pair is strictly closer, else −1.
+
+        Parameters
+        ----------
+        tuples : array-like of shape (n_tuples, k, n_features) or (n_tuples, k)
+            Tuples of points, or of identifiers resolved by ``preprocessor``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_tuples,)
+            Labels in {−1, +1}.
+        """
+        return np.where(self.decision_function(tuples) > 0, 1, -1)
+
+    def score(self, tuples, y=None):
+        """Fraction of tuples whose order the metric predicts correctly.
+
+        Parameters
+        ----------
+        tuples : array-like of shape (n_tuples, k, n_features) or (n_tuples, k)
+            Tuples of points, or of identifiers resolved by ``preprocessor``.
+        y : array-like of shape (n_tuples,), default=None
+            True orders in {−1, +1}; ``None`` means all +1.
+
+        Returns
+        -------
+        score : float
+        """
+        pred = self.predict(tuples)
+        if y is None:
+            return float(np.mean(pred == 1))
+        name = "triplet" if self._tuple_size == 3 else "quadruplet"
+        y = check_pair_labels(y, pred.shape[0], name=name)
+        return float(np.mean(pred == y))
+
+
+class TripletsClassifierMixin(_OrderedTuplesMixin):
+    """Learner on triplets ``(anchor, closer, farther)``: ``d(a, b) < d(a, c)``.
+
+    ``predict`` gives +1 where the learned metric orders a triplet as given,
+    ``decision_function`` the margin ``d(a, c) − d(a, b)`` and ``score`` the
+    fraction ordered correctly.
+    """
+
+    _kind = "triplets"
+    _tuple_size = 3
+    _compared = ((0, 1), (0, 2))
+
+
+class QuadrupletsClassifierMixin(_OrderedTuplesMixin):
+    """Learner on quadruplets ``(a, b, c, d)``: ``d(a, b) < d(c, d)``.
+
+    ``predict`` gives +1 where the learned metric orders a quadruplet as
+    given, ``decision_function`` the margin ``d(c, d) − d(a, b)`` and ``score``
+    the fraction ordered correctly.
+    """
+
+    _kind = "quadruplets"
+    _tuple_size = 4
+    _compared = ((0, 1), (2, 3))
+
+
+class PairsClassifierMixin(WeaklySupervisedMixin):
     """Classify pairs as similar (+1) or dissimilar (-1) by a distance threshold.
 
     For the weakly-supervised learners, whose ``fit(pairs, y)`` takes pairs of
     shape ``(n_pairs, 2, n_features)`` (or ``(n_pairs, 2)`` indices with
     ``preprocessor=X``) and labels in {-1, +1}. A pair is predicted similar when
-    its learned distance is at most ``threshold_``. Subclasses call
-    :meth:`_fit_calibration` at the end of ``fit``.
+    its learned distance is at most ``threshold_``, calibrated for accuracy on
+    the training pairs at the end of ``fit``.
     """
 
+    _kind = "pairs"
+    _tuple_size = 2
     _STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
 
-    def _prepare_fit_pairs(self, pairs, y):
-        P = check_pairs(pairs, getattr(self, "preprocessor", None))
-        y = check_pair_labels(y, P.shape[0])
+    def _prepare_tuple_labels(self, T, y):
+        y = check_pair_labels(y, T.shape[0])
         if np.unique(y).shape[0] < 2:
             raise ValueError(
                 "pair labels contain a single class; fitting needs both similar "
                 "(+1) and dissimilar (-1) pairs."
             )
-        self.n_features_in_ = P.shape[2]
-        self.classes_ = np.array([-1, 1])
-        return P, y
+        return T, y
 
-    def decision_function(self, pairs):
-        """Pair similarity score (−distance); higher means more similar.
+    def _after_fit_tuples(self, T, y):
+        """Training-set threshold (accuracy) and sigmoid."""
+        d = self._tuple_distances(T, 0, 1)
+        self.threshold_ = _best_threshold(d, y, "accuracy", None, 1.0)
+        self.sigmoid_ = _fit_sigmoid(d, y)
 
-        Parameters
-        ----------
-        pairs : array-like of shape (n_pairs, 2, n_features), or (n_pairs, 2)
-            Pairs of points, or of indices into ``preprocessor``.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_pairs,)
-        """
-        return -self.pair_distance(pairs)
+    decision_function = MahalanobisMixin.pair_score
 
     def predict(self, pairs):
         """+1 for pairs at most ``threshold_`` apart, else −1.
@@ -359,17 +559,6 @@ class PairsClassifierMixin:
         self.threshold_ = _best_threshold(d, y, strategy, min_rate, beta)
         self.sigmoid_ = _fit_sigmoid(d, y)
         return self
-
-    def _fit_calibration(self, P, y):
-        """Training-set threshold (accuracy) and sigmoid; called by ``fit``."""
-        d = paired_mahalanobis(P[:, 0], P[:, 1], L=self.components_)
-        self.threshold_ = _best_threshold(d, y, "accuracy", None, 1.0)
-        self.sigmoid_ = _fit_sigmoid(d, y)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.estimator_type = "classifier"
-        return tags
 
 
 def _best_threshold(d, y, strategy, min_rate, beta):

@@ -1,46 +1,46 @@
 """Shared fixtures: seeds, dtypes, small datasets and the list of estimators."""
 
-import inspect
 import os
 
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator
 
-import mlearn
+from mlearn.utils import discovery
 
 # numba's on-disk cache must be writable (CI sets NUMBA_CACHE_DIR; default here).
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(__file__),
                                                       "..", ".numba_cache"))
 
 
-def all_estimators():
-    """Every estimator class exported by ``mlearn`` (new learners join by export)."""
-    out = []
-    for name in mlearn.__all__:
-        obj = getattr(mlearn, name)
-        if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
-            out.append(obj)
-    return out
+def all_estimators(kind=None):
+    """Every learner class exported by ``mlearn`` (new learners join by export)."""
+    return [E for _, E in discovery.all_estimators(kind)]
 
 
 def supervised_estimators():
-    """Estimators that take ``fit(X, y)`` with points (not pairs)."""
-    from mlearn.base import PairsClassifierMixin
-
-    return [E for E in all_estimators() if not issubclass(E, PairsClassifierMixin)]
+    """Learners that take ``fit(X, y)`` with points and class labels."""
+    return all_estimators("supervised")
 
 
 def pairs_estimators():
-    from mlearn.base import PairsClassifierMixin
+    return all_estimators("pairs")
 
-    return [E for E in all_estimators() if issubclass(E, PairsClassifierMixin)]
+
+# Small settings so a fit takes milliseconds (test-only; learners' defaults are
+# for real data).
+TEST_PARAMS = {
+    "LMNN": {"max_iter": 5},
+    "ITML": {"max_iter": 20},
+    "ITMLPairs": {"max_iter": 20},
+    "MMC": {"max_iter": 20},
+    "MMCPairs": {"max_iter": 20},
+}
 
 
 def fast_instance(Estimator, **params):
-    """An instance with small settings so a fit takes milliseconds; a learner
-    can declare ``_test_params`` (a dict) to be used here."""
-    kw = dict(getattr(Estimator, "_test_params", {}))
+    """An instance with the small settings of ``TEST_PARAMS`` (and
+    ``random_state=0`` where the learner takes one)."""
+    kw = dict(TEST_PARAMS.get(Estimator.__name__, {}))
     kw.update(params)
     est = Estimator()
     valid = est.get_params()

@@ -12,8 +12,9 @@ from sklearn.model_selection import train_test_split
 
 from conftest import make_blobs_data
 from mlearn import KISSME, KISSMEPairs, pairwise_mahalanobis
-from mlearn._kissme import class_statistics, kissme_covariances
+from mlearn._kissme import kissme_covariances
 from mlearn.utils._linalg import project_psd
+from mlearn.utils._stats import class_statistics
 
 
 def _uneven_data(dtype, random_state=0):
@@ -80,12 +81,12 @@ def test_class_statistics_match_numpy(dtype):
 
 
 def test_class_statistics_many_blocks(monkeypatch):
-    import mlearn._kissme as kissme_module
+    import mlearn.utils._stats as stats_module
 
     X, y = make_blobs_data(n_per_class=300, n_classes=3, n_features=5)
     inverse = np.unique(y, return_inverse=True)[1]
     whole = class_statistics(X, inverse, 3)
-    monkeypatch.setattr(kissme_module, "_BLOCK_BYTES", 64 * 5 * 8)  # 64-row blocks
+    monkeypatch.setattr(stats_module, "_BLOCK_BYTES", 64 * 5 * 8)  # 64-row blocks
     blocked = class_statistics(X, inverse, 3)
     for a, b in zip(whole, blocked):
         assert a[0] == b[0]

@@ -1,3 +1,4 @@
+import pickle
 import re
 import warnings
 
@@ -10,13 +11,9 @@ from threadpoolctl import threadpool_limits
 
 from conftest import make_blobs_data
 from mlearn import LMNN
-from mlearn._lmnn import (
-    _ImpostorSearch,
-    _loss_grad,
-    _target_terms,
-    find_target_neighbors,
-    lmnn_loss_grad,
-)
+from mlearn._constraints import find_target_neighbors
+from mlearn._lmnn import _loss_grad, lmnn_loss_grad
+from mlearn._lmnn_impostors import ImpostorSearch, target_terms
 from mlearn.utils._sklearn_compat import ConvergenceWarning
 
 
@@ -72,7 +69,7 @@ def test_gradient_check_grad():
 def _searched_loss(search, L, X, targets, mu=0.5):
     """The loss as fit computes it: search, then prune with its bounds."""
     Z = X @ L.T
-    pull, d_t, radius = _target_terms(Z, targets)
+    pull, d_t, radius = target_terms(Z, targets)
     ca, cb = search(L, Z, radius)
     return _loss_grad(X, Z, targets, pull, d_t, radius, ca, cb, search.root,
                       search.shift, mu, 1.0)
@@ -95,7 +92,7 @@ def test_scan_equals_brute_force(tile, scale):
     # scales far outside float32's range make the screen fall back to float64
     X, y, targets, a, b = _problem(n_per_class=11)
     L = np.random.RandomState(3).normal(size=(4, 4)) * scale
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+    search = ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
                              slack=1.1, tile=tile)
     ca, cb = search(L)
     got = list(zip(ca.tolist(), cb.tolist()))
@@ -117,7 +114,7 @@ def test_scan_equals_brute_force(tile, scale):
 def test_superset_of_candidates_gives_the_same_loss():
     X, y, targets, a, b = _problem()
     L = np.random.RandomState(3).normal(size=(4, 4))
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0)
+    search = ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0)
     ca, cb = search(L)
     assert ca.shape[0] < a.shape[0]  # the scan prunes pairs outside the margin
     full = lmnn_loss_grad(L, X, targets, a, b, 0.5)
@@ -135,7 +132,7 @@ def test_reused_candidates_stay_exact(n_components):
     X, y, targets, a, b = _problem(n_per_class=15)
     rs = np.random.RandomState(0)
     L = np.eye(4)[:n_components]
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+    search = ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
                              slack=1.2)
     n_calls = 0
     for scale in [1e-3, 1e-2, 0.05, 0.3, 1e-3, 1e-2, 0.1, 1.0] * 3:
@@ -160,7 +157,7 @@ def test_reuse_bound_counts_samples_without_targets():
     y = np.repeat([0, 1, 2], [500, 500, 1])
     targets = find_target_neighbors(X, y, 2)
     a, b = np.nonzero(y[:, None] != y[None, :])
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+    search = ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
                              slack=1.2)
     for L in (np.eye(3), np.diag([1.0, 1.0, 0.01])):
         got = _searched_loss(search, L, X, targets)
@@ -172,7 +169,7 @@ def test_reuse_bound_counts_samples_without_targets():
 
 def test_small_steps_reuse_the_scan():
     X, y, targets, a, b = _problem(n_per_class=15)
-    search = _ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
+    search = ImpostorSearch(X, y, targets, max_impostors=10**9, random_state=0,
                              slack=1.2)
     search(np.eye(4))
     rs = np.random.RandomState(0)
@@ -183,7 +180,7 @@ def test_small_steps_reuse_the_scan():
 
 def test_impostor_subsample_is_fixed_and_scaled():
     X, y, targets, a, b = _problem(n_per_class=20)
-    search = _ImpostorSearch(X, y, targets, max_impostors=200, random_state=5,
+    search = ImpostorSearch(X, y, targets, max_impostors=200, random_state=5,
                              tile=16)
     ca, cb = search(np.eye(4))
     assert 0 < search.rate < 1
@@ -194,7 +191,7 @@ def test_impostor_subsample_is_fixed_and_scaled():
     kept = (search.u[:, None] + search.v[None]) % 2**32 < search.keep
     kept &= y[:, None] != y[None]
     for L in (np.eye(4), np.diag([2.0, 1.0, 0.5, 0.1])):
-        search._scan(L, X @ L.T, _target_terms(X @ L.T, targets)[2])
+        search._scan(L, X @ L.T, target_terms(X @ L.T, targets)[2])
         expected, _ = _brute_force_candidates(X, y, L, targets, search)
         got = set(zip(search.cand[0].tolist(), search.cand[1].tolist()))
         assert all(kept[i, j] for i, j in got)
@@ -225,7 +222,8 @@ def test_iris_accuracy_and_attributes():
     lmnn = LMNN(random_state=0).fit(X, y)
     assert lmnn.components_.shape == (4, 4)
     assert 1 <= lmnn.n_iter_ <= lmnn.max_iter
-    assert lmnn.opt_result_.x.shape == (16,)
+    assert lmnn.opt_result_.nit == lmnn.n_iter_
+    assert len(pickle.dumps(lmnn)) < 20_000  # no L-BFGS memory kept
     assert lmnn.impostor_sampling_rate_ == 1.0
     knn = KNeighborsClassifier(3)
     acc = knn.fit(lmnn.transform(X), y).score(lmnn.transform(X), y)

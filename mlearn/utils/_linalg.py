@@ -107,3 +107,73 @@ def project_psd(M):
     w = np.clip(w, 0.0, None)
     P = (V * w) @ V.T
     return ((P + P.T) / 2.0).astype(dtype, copy=False)
+
+
+def _eigh_cutoff(w, d):
+    """Eigenvalues at or below this count as zero in pseudo-inverses."""
+    return max(float(w[-1]), 0.0) * d * np.finfo(np.float64).eps * 10
+
+
+def safe_inverse(S):
+    """Inverse of a symmetric PSD matrix, or its pseudo-inverse when singular.
+
+    Cholesky first (cheap and exact for a positive definite ``S``); otherwise an
+    eigendecomposition whose eigenvalues at round-off level count as zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> safe_inverse(np.diag([2.0, 0.0]))
+    array([[0.5, 0. ],
+           [0. , 0. ]])
+    """
+    S = np.asarray(S, dtype=np.float64)
+    try:  # positive definite: S⁻¹ = C⁻ᵀ C⁻¹, far cheaper than an eigh
+        C_inv = np.linalg.inv(np.linalg.cholesky(S))
+        if np.all(np.isfinite(C_inv)):
+            return C_inv.T @ C_inv
+    except np.linalg.LinAlgError:
+        pass
+    w, V = np.linalg.eigh(S)
+    keep = w > _eigh_cutoff(w, S.shape[0])
+    inv = np.zeros_like(w)
+    inv[keep] = 1.0 / w[keep]
+    return (V * inv) @ V.T
+
+
+def inverse_sqrt_components(S):
+    """``L`` with ``LᵀL = S⁺`` (the inverse, or pseudo-inverse, of a PSD ``S``).
+
+    The rows are ``S``'s eigen-directions scaled by ``1/√λ``, ordered by
+    decreasing ``λ`` (as PCA orders them); directions with ``λ`` at round-off
+    level are zero rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> inverse_sqrt_components(np.diag([1.0, 4.0]))
+    array([[0. , 0.5],
+           [1. , 0. ]])
+    """
+    S = np.asarray(S, dtype=np.float64)
+    w, V = np.linalg.eigh(S)
+    keep = w > _eigh_cutoff(w, S.shape[0])
+    inv_sqrt = np.zeros_like(w)
+    inv_sqrt[keep] = 1.0 / np.sqrt(w[keep])
+    return np.ascontiguousarray((V * inv_sqrt).T[::-1])
+
+
+def sqrt_and_inverse_sqrt(S, floor=1e-10):
+    """``(S^{-1/2}, S^{1/2})`` of a PSD ``S``, eigenvalues floored at
+    ``floor · λ_max`` so that a singular ``S`` gives a finite whitener.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W, W_inv = sqrt_and_inverse_sqrt(np.diag([4.0, 1.0]))
+    >>> np.diag(W), np.diag(W_inv)
+    (array([0.5, 1. ]), array([2., 1.]))
+    """
+    s, U = np.linalg.eigh(np.asarray(S, dtype=np.float64))
+    s = np.maximum(s, max(float(s[-1]), 1e-300) * floor)
+    return (U / np.sqrt(s)) @ U.T, (U * np.sqrt(s)) @ U.T

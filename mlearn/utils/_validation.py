@@ -1,4 +1,4 @@
-"""Input validation for points, pairs, pair labels and metric arguments."""
+"""Input validation for points, tuples, tuple labels and metric arguments."""
 
 from numbers import Integral
 
@@ -15,6 +15,10 @@ def check_finite_array(X, name, ndim=2, dtype=FLOAT_DTYPES):
     """Float array of the given ndim with no NaN/inf; names ``name`` in errors."""
     if X is None:
         raise TypeError(f"{name} must be an array, got None.")
+    if _is_sparse(X):
+        raise TypeError(
+            f"sparse input is not supported for {name}; use .toarray() first."
+        )
     try:
         A = np.asarray(X)
     except Exception as exc:  # ragged lists and the like
@@ -34,94 +38,144 @@ def check_finite_array(X, name, ndim=2, dtype=FLOAT_DTYPES):
     return A
 
 
-def check_pairs(pairs, preprocessor=None, n_features=None):
-    """Validate pairs and return them as a float array of shape (n_pairs, 2, d).
+_TUPLE_NAMES = {2: "pairs", 3: "triplets", 4: "quadruplets"}
 
-    ``pairs`` is either an array of shape ``(n_pairs, 2, n_features)`` or an array
-    of integer indices of shape ``(n_pairs, 2)`` resolved through ``preprocessor``
-    (an array ``X`` whose rows are the points, or a callable mapping a 1-D index
-    array to the corresponding 2-D array of points).
+
+def _is_sparse(X):
+    return hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse")
+
+
+def check_tuples(tuples, preprocessor=None, tuple_size=2, n_features=None):
+    """Validate tuples and return them as a float array ``(n_tuples, k, d)``.
+
+    ``tuples`` is either an array of shape ``(n_tuples, k, n_features)`` or an
+    array of shape ``(n_tuples, k)`` resolved through ``preprocessor``: an array
+    ``X`` whose rows are the points (the entries are then row indices), or a
+    callable mapping a 1-D array of identifiers (indices, file names, ...) to
+    the 2-D array of their points.
+
+    Parameters
+    ----------
+    tuples : array-like
+    preprocessor : array-like, callable or None, default=None
+    tuple_size : {2, 3, 4}, default=2
+        ``k``: 2 for pairs, 3 for triplets, 4 for quadruplets.
+    n_features : int, default=None
+        Expected number of features (of a fitted estimator).
+
+    Returns
+    -------
+    T : ndarray of shape (n_tuples, tuple_size, n_features)
+        float64 or float32.
     """
-    if pairs is None:
-        raise TypeError("pairs must be an array, got None.")
-    P = np.asarray(pairs)
-    if P.ndim == 0 or P.shape[0] == 0:
-        raise ValueError(f"pairs is empty (shape {P.shape}).")
-    if P.ndim == 2:
-        if P.shape[1] != 2:
-            raise ValueError(
-                f"pairs must be tuples of 2 points; got tuples of size {P.shape[1]} "
-                f"(shape {P.shape})."
-            )
-        if preprocessor is None:
-            raise ValueError(
-                f"pairs of shape {P.shape} are read as indices, which need a "
-                "preprocessor (the array of points, or a callable); pass "
-                "preprocessor=X to the estimator, or pass pairs of shape "
-                "(n_pairs, 2, n_features)."
-            )
-        if P.dtype.kind not in "iu":
-            integral = np.all(np.isfinite(P)) and np.all(P == np.round(P))
-            if P.dtype.kind == "f" and integral:
-                P = P.astype(np.intp)
-            else:
-                raise TypeError(
-                    f"index pairs must be integers, got dtype {P.dtype}."
-                )
-        flat = P.ravel()
-        if callable(preprocessor):
-            pts = np.asarray(preprocessor(flat))
-            if pts.ndim != 2 or pts.shape[0] != flat.shape[0]:
-                raise ValueError(
-                    "the preprocessor must return a 2-D array with one row per "
-                    f"index; got shape {pts.shape} for {flat.shape[0]} indices."
-                )
-        else:
-            X = check_finite_array(preprocessor, "preprocessor")
-            if flat.min() < -X.shape[0] or flat.max() >= X.shape[0]:
-                raise ValueError(
-                    f"index pairs refer to rows outside the preprocessor's "
-                    f"{X.shape[0]} points (min {flat.min()}, max {flat.max()})."
-                )
-            pts = X[flat]
-        P = pts.reshape(P.shape[0], 2, pts.shape[1])
-    elif P.ndim == 3:
-        if P.shape[1] != 2:
-            raise ValueError(
-                f"pairs must be tuples of 2 points; got tuples of size {P.shape[1]} "
-                f"(shape {P.shape})."
-            )
-    else:
-        raise ValueError(
-            "pairs must have shape (n_pairs, 2, n_features), or (n_pairs, 2) with "
-            f"a preprocessor; got {P.ndim}-D with shape {P.shape}."
+    k = int(tuple_size)
+    name = _TUPLE_NAMES.get(k, f"{k}-tuples")
+    if tuples is None:
+        raise TypeError(f"{name} must be an array, got None.")
+    if _is_sparse(tuples):
+        raise TypeError(
+            f"sparse input is not supported for {name}; use .toarray() first."
         )
-    P = check_finite_array(P, "pairs", ndim=3)
-    if n_features is not None and P.shape[2] != n_features:
+    T = np.asarray(tuples)
+    if T.ndim == 0 or T.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {T.shape}).")
+    shape_msg = (f"{name} must have shape (n_{name}, {k}, n_features), or "
+                 f"(n_{name}, {k}) with a preprocessor; got {T.ndim}-D with shape "
+                 f"{T.shape}.")
+    if T.ndim not in (2, 3):
+        raise ValueError(shape_msg)
+    if T.shape[1] != k:
         raise ValueError(
-            f"pairs have {P.shape[2]} features, but the estimator was fitted with "
+            f"{name} must be tuples of {k} points; got tuples of size {T.shape[1]} "
+            f"(shape {T.shape})."
+        )
+    if T.ndim == 2:
+        T = _resolve_identifiers(T, preprocessor, name)
+    T = check_finite_array(T, name, ndim=3)
+    if n_features is not None and T.shape[2] != n_features:
+        raise ValueError(
+            f"{name} have {T.shape[2]} features, but the estimator was fitted with "
             f"{n_features} features."
         )
-    return P
+    return T
 
 
-def check_pair_labels(y, n_pairs):
-    """Pair labels must be -1 (dissimilar) or +1 (similar), one per pair."""
+def _resolve_identifiers(T, preprocessor, name):
+    """``(n, k)`` identifiers → ``(n, k, d)`` points through ``preprocessor``."""
+    if preprocessor is None:
+        raise ValueError(
+            f"{name} of shape {T.shape} are read as indices, which need a "
+            "preprocessor (the array of points, or a callable); pass "
+            f"preprocessor=X to the estimator, or pass {name} of shape "
+            f"(n_{name}, {T.shape[1]}, n_features)."
+        )
+    flat = T.ravel()
+    if callable(preprocessor):
+        # identifiers may be anything the callable understands (file names, ...)
+        pts = preprocessor(flat)
+        if _is_sparse(pts):
+            raise TypeError("the preprocessor returned a sparse matrix; sparse "
+                            "input is not supported, return a dense array.")
+        pts = np.asarray(pts)
+        if pts.ndim != 2 or pts.shape[0] != flat.shape[0]:
+            raise ValueError(
+                "the preprocessor must return a 2-D array with one row per "
+                f"identifier; got shape {pts.shape} for {flat.shape[0]} identifiers."
+            )
+        return pts.reshape(T.shape[0], T.shape[1], pts.shape[1])
+    if T.dtype.kind not in "iu":
+        integral = (T.dtype.kind == "f" and np.all(np.isfinite(T))
+                    and np.all(T == np.round(T)))
+        if not integral:
+            raise TypeError(
+                f"index {name} must be integers when the preprocessor is an array, "
+                f"got dtype {T.dtype}; use a callable preprocessor for other "
+                "identifiers."
+            )
+        flat = flat.astype(np.intp)
+    if _is_sparse(preprocessor):
+        raise TypeError("sparse input is not supported for the preprocessor; use "
+                        ".toarray() first.")
+    X = check_finite_array(getattr(preprocessor, "values", preprocessor),
+                           "preprocessor")
+    if flat.min() < -X.shape[0] or flat.max() >= X.shape[0]:
+        raise ValueError(
+            f"index {name} refer to rows outside the preprocessor's "
+            f"{X.shape[0]} points (min {flat.min()}, max {flat.max()})."
+        )
+    pts = X[flat]
+    return pts.reshape(T.shape[0], T.shape[1], pts.shape[1])
+
+
+def check_n_components(n_components, n_features):
+    """``n_components`` (``None`` → ``n_features``) checked against the data."""
+    if n_components is None:
+        return n_features
+    if n_components > n_features:
+        raise ValueError(
+            f"n_components ({n_components}) cannot be greater than n_features "
+            f"({n_features})."
+        )
+    return int(n_components)
+
+
+def check_pair_labels(y, n_pairs, name="pair"):
+    """Tuple labels must be -1 or +1, one per tuple (``name`` for messages)."""
     if y is None:
-        raise ValueError("pair labels y are required (values in {-1, +1}).")
+        raise ValueError(f"{name} labels y are required (values in {{-1, +1}}).")
     y = np.asarray(y)
     if y.ndim != 1:
         y = np.ravel(y) if y.ndim == 2 and 1 in y.shape else y
     if y.ndim != 1:
-        raise ValueError(f"pair labels must be 1-D, got shape {y.shape}.")
+        raise ValueError(f"{name} labels must be 1-D, got shape {y.shape}.")
     if y.shape[0] != n_pairs:
         raise ValueError(
-            f"got {y.shape[0]} pair labels for {n_pairs} pairs; they must match."
+            f"got {y.shape[0]} {name} labels for {n_pairs} {name}s; they must match."
         )
     if y.dtype.kind not in "biuf" or not np.all(np.isin(y, (-1, 1))):
         bad = np.unique(y[~np.isin(y, (-1, 1))]) if y.dtype.kind in "biuf" else y[:3]
         raise ValueError(
-            f"pair labels must be -1 (dissimilar) or +1 (similar); found {bad[:5]}."
+            f"{name} labels must be -1 or +1; found {bad[:5]}."
         )
     return y.astype(np.intp)
 
