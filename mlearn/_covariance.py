@@ -35,6 +35,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
     (metric-learn parity) to shrunk and robust ones built on
     :mod:`sklearn.covariance`. The class labels are ignored.
 
+    Read more in the :ref:`User Guide <covariance>`.
+
     Parameters
     ----------
     estimator : {'empirical', 'ledoit_wolf', 'oas', 'shrunk', 'mcd'}, \
@@ -138,7 +140,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         ----------
         X : array-like or dask array of shape (n_samples, n_features)
             A dask array is reduced blockwise (see Notes).
-        y : ignored
+        y : None
+            Ignored; present for API consistency.
 
         Returns
         -------
@@ -191,7 +194,9 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        y : ignored
+            The points.
+        y : None
+            Ignored; present for API consistency.
 
         Returns
         -------
@@ -222,6 +227,7 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The points.
 
         Returns
         -------

@@ -118,33 +118,6 @@ def _kissme_components(sigma_s, sigma_d, shrinkage, basis):
     return L if basis is None else L @ basis
 
 
-_DOC_COMMON_NOTES = """
-    ``M`` is the log-likelihood ratio test of a pair difference
-    ``δ = x_i − x_j`` under two zero-mean Gaussians, one fitted to similar and
-    one to dissimilar pairs; keeping the quadratic term and projecting onto the
-    positive semi-definite cone (negative eigenvalues → 0) gives
-
-    .. math::
-
-        M = P_{+}\\left(\\Sigma_S^{-1} - \\Sigma_D^{-1}\\right), \\qquad
-        \\Sigma_S = \\frac{1}{|S|} \\sum_{(i, j) \\in S} \\delta_{ij}
-        \\delta_{ij}^\\top, \\quad
-        \\Sigma_D = \\frac{1}{|D|} \\sum_{(i, j) \\in D} \\delta_{ij}
-        \\delta_{ij}^\\top.
-
-    A singular ``Σ`` (fewer pairs than features, constant features) is
-    inverted by the pseudo-inverse: directions without variance then add
-    nothing. ``shrinkage`` (towards ``tr(Σ)/d · I``) or ``n_components`` (PCA
-    first, as the paper does) keep both covariances well conditioned; this is
-    usually what makes KISSME work on raw high-dimensional features.
-
-    With ``n_components=k`` the covariances are those of the PCA-projected
-    differences and ``components_ = L_k B`` with ``B`` the ``(k, n_features)``
-    PCA basis, so ``transform`` maps input space directly. The basis comes from
-    the same statistics (no second pass over the data).
-"""
-
-
 class KISSME(MahalanobisMixin, BaseEstimator):
     """KISSME metric from class labels, over all pairs, in closed form.
 
@@ -155,6 +128,8 @@ class KISSME(MahalanobisMixin, BaseEstimator):
     scatters in ``O(n d² + d³)`` time and ``O(k d²)`` memory (``k`` classes) —
     no pair is enumerated or sampled. The statistics stream (``partial_fit``)
     and reduce over a :mod:`dask.array` blockwise (``fit``).
+
+    Read more in the :ref:`User Guide <kissme>`.
 
     Parameters
     ----------
@@ -201,7 +176,31 @@ class KISSME(MahalanobisMixin, BaseEstimator):
     and dissimilar = all − similar. With ``|S| = Σ_c n_c (n_c − 1) / 2`` and
     ``|D| = n (n − 1) / 2 − |S|`` unordered pairs this gives ``Σ_S`` and ``Σ_D``
     exactly (see :func:`~mlearn._kissme.kissme_covariances`).
-    {common}
+
+    ``M`` is the log-likelihood ratio test of a pair difference
+    ``δ = x_i − x_j`` under two zero-mean Gaussians, one fitted to similar and
+    one to dissimilar pairs; keeping the quadratic term and projecting onto the
+    positive semi-definite cone (negative eigenvalues → 0) gives
+
+    .. math::
+
+        M = P_{+}\\left(\\Sigma_S^{-1} - \\Sigma_D^{-1}\\right), \\qquad
+        \\Sigma_S = \\frac{1}{|S|} \\sum_{(i, j) \\in S} \\delta_{ij}
+        \\delta_{ij}^\\top, \\quad
+        \\Sigma_D = \\frac{1}{|D|} \\sum_{(i, j) \\in D} \\delta_{ij}
+        \\delta_{ij}^\\top.
+
+    A singular ``Σ`` (fewer pairs than features, constant features) is
+    inverted by the pseudo-inverse: directions without variance then add
+    nothing. ``shrinkage`` (towards ``tr(Σ)/d · I``) or ``n_components`` (PCA
+    first, as the paper does) keep both covariances well conditioned; this is
+    usually what makes KISSME work on raw high-dimensional features.
+
+    With ``n_components=k`` the covariances are those of the PCA-projected
+    differences and ``components_ = L_k B`` with ``B`` the ``(k, n_features)``
+    PCA basis, so ``transform`` maps input space directly. The basis comes from
+    the same statistics (no second pass over the data).
+
     **The paper's sampling.** On labelled data the paper draws as many
     dissimilar pairs as there are similar ones, uniformly at random. Because
     ``Σ_S`` and ``Σ_D`` are *means* over their pairs, the number of pairs drawn
@@ -261,6 +260,7 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or dask array of shape (n_samples, n_features)
+            The points.
         y : array-like or dask array of shape (n_samples,)
             Class labels.
 
@@ -287,7 +287,9 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The points.
         y : array-like of shape (n_samples,)
+            Class labels.
 
         Returns
         -------
@@ -352,9 +354,6 @@ class KISSME(MahalanobisMixin, BaseEstimator):
 
 
 
-if KISSME.__doc__:  # None under python -OO
-    KISSME.__doc__ = KISSME.__doc__.replace("{common}", _DOC_COMMON_NOTES)
-
 
 class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
     """KISSME metric from similar (+1) and dissimilar (−1) pairs.
@@ -364,6 +363,8 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
     of the differences of the given similar and dissimilar pairs. A classifier
     on pairs: a pair is similar when its learned distance is at most
     ``threshold_`` (chosen for accuracy on the training pairs).
+
+    Read more in the :ref:`User Guide <kissme>`.
 
     Parameters
     ----------
@@ -392,7 +393,31 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
 
     Notes
     -----
-    {common}
+
+    ``M`` is the log-likelihood ratio test of a pair difference
+    ``δ = x_i − x_j`` under two zero-mean Gaussians, one fitted to similar and
+    one to dissimilar pairs; keeping the quadratic term and projecting onto the
+    positive semi-definite cone (negative eigenvalues → 0) gives
+
+    .. math::
+
+        M = P_{+}\\left(\\Sigma_S^{-1} - \\Sigma_D^{-1}\\right), \\qquad
+        \\Sigma_S = \\frac{1}{|S|} \\sum_{(i, j) \\in S} \\delta_{ij}
+        \\delta_{ij}^\\top, \\quad
+        \\Sigma_D = \\frac{1}{|D|} \\sum_{(i, j) \\in D} \\delta_{ij}
+        \\delta_{ij}^\\top.
+
+    A singular ``Σ`` (fewer pairs than features, constant features) is
+    inverted by the pseudo-inverse: directions without variance then add
+    nothing. ``shrinkage`` (towards ``tr(Σ)/d · I``) or ``n_components`` (PCA
+    first, as the paper does) keep both covariances well conditioned; this is
+    usually what makes KISSME work on raw high-dimensional features.
+
+    With ``n_components=k`` the covariances are those of the PCA-projected
+    differences and ``components_ = L_k B`` with ``B`` the ``(k, n_features)``
+    PCA basis, so ``transform`` maps input space directly. The basis comes from
+    the same statistics (no second pass over the data).
+
     The PCA basis is that of the pairs' points stacked (a point in several
     pairs counts once per pair). With the pairs of *all* ``i < j`` built from
     labels, each point appears ``n − 1`` times, so the basis and the metric are
@@ -445,6 +470,3 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
         L = _kissme_components(sigmas[0], sigmas[1], self.shrinkage, basis)
         self.components_ = L.astype(P.dtype, copy=False)
 
-
-if KISSMEPairs.__doc__:  # None under python -OO
-    KISSMEPairs.__doc__ = KISSMEPairs.__doc__.replace("{common}", _DOC_COMMON_NOTES)

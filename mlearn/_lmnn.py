@@ -112,6 +112,8 @@ class LMNN(MahalanobisMixin, BaseEstimator):
     (impostors) at least a unit margin farther away, the objective behind
     k-NN classification.
 
+    Read more in the :ref:`User Guide <lmnn>`.
+
     Parameters
     ----------
     n_neighbors : int, default=3
@@ -253,7 +255,9 @@ default='auto'
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The points.
         y : array-like of shape (n_samples,)
+            Class labels.
 
         Returns
         -------

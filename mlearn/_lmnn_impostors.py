@@ -74,9 +74,11 @@ class ImpostorSearch:
         self.rate = 1.0
         # the scan visits the samples sorted by class
         self.order = np.argsort(codes, kind="stable").astype(np.intp)
-        self._sorted = (np.ascontiguousarray(codes[self.order], dtype=np.intp),
-                        self.order.astype(np.int32), self.u[self.order],
-                        self.v[self.order])
+        # class codes and sample ids, and the subsample offsets, class-sorted
+        self._sorted_ids = np.ascontiguousarray(
+            np.stack([codes[self.order], self.order]), dtype=np.intp)
+        self._sorted_offsets = np.ascontiguousarray(
+            np.stack([self.u[self.order], self.v[self.order]]))
         self.Z_ref = self.L_ref = self.L_ref_inv = self.outside = None
         self.cand = (np.empty(0, np.int32), np.empty(0, np.int32))
         self.root = np.empty(0, np.float32)
@@ -128,7 +130,7 @@ class ImpostorSearch:
         err = 2.0 * Z.shape[1] * unit * (sq + sq.max())
         screen = self.slack ** 2 * radius + err
         args = (np.ascontiguousarray(Z[self.order], dtype=dtype),
-                *(np.ascontiguousarray(v[self.order]) for v in (sq, screen, err)))
+                np.ascontiguousarray(np.stack([sq, screen, err])[:, self.order]))
         if self.keep is None:
             found, cand = self._tiles(*args, self._ALL, limit=self.max_impostors)
             self.keep = self._ALL
@@ -149,13 +151,13 @@ class ImpostorSearch:
             if s[-1] > s[0] * 1e-8:
                 self.L_ref_inv = np.linalg.inv(L)
 
-    def _tiles(self, Zs, sq, screen, err, keep, limit=None):
+    def _tiles(self, Zs, F, keep, limit=None):
         """Screen every different-class pair of the class-sorted samples;
         ``(found, (anchors, impostors, distance bounds))``, the pairs ``None``
         once more than ``limit`` were found (from then on only counted)."""
         n = Zs.shape[0]
         B = self.tile
-        codes, ids, u, v = self._sorted
+        codes = self._sorted_ids[0]
         room = 2 * B * B  # most pairs one tile can add
         out = _PairBuffer(max(4 * room, len(self.cand[0]) + room))
         gbuf = np.empty(B * B, dtype=Zs.dtype)
@@ -173,10 +175,9 @@ class ImpostorSearch:
                 if emit:
                     out.reserve(found + room)
                 found += _lmnn_impostor_tile(
-                    G, sq[rows], sq[cols], screen[rows], screen[cols], err[rows],
-                    err[cols], codes[rows], codes[cols], ids[rows], ids[cols],
-                    u[rows], v[rows], u[cols], v[cols], i0 == j0, keep, emit,
-                    found, out.a, out.b, out.r)
+                    G, F, self._sorted_ids, self._sorted_offsets,
+                    np.array([i0, i1, j0, j1], dtype=np.intp), keep, emit, found,
+                    out.a, out.b, out.r)
                 if emit and limit is not None and found > limit:
                     emit = False
                     out = _PairBuffer(0)  # counting only from here on

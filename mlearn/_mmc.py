@@ -322,7 +322,17 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
         self.components_ = L.astype(P.dtype, copy=False)
 
 
-_PARAMS_DOC = """
+class MMC(SupervisedTuplesMixin, _BaseMMC):
+    """Mahalanobis Metric for Clustering from class labels.
+
+    Samples similar and dissimilar pairs from the labels and learns the metric
+    that spreads dissimilar pairs as far as possible while similar pairs stay
+    within a fixed total squared distance.
+
+    Read more in the :ref:`User Guide <mmc>`.
+
+    Parameters
+    ----------
     max_iter : int, default=100
         Maximum number of (projected gradient or Newton) iterations.
     max_proj : int, default=10000
@@ -342,6 +352,8 @@ _PARAMS_DOC = """
     regularization : float, default=3.0
         Weight of the proximal term keeping the full ``M`` near ``init`` (see
         Notes); ``0`` solves Xing et al.'s problem exactly. Not in metric-learn.
+    n_constraints : int, default=None
+        Number of pairs of each kind to sample; ``None``: ``20 · n_classes²``.
     n_components : int, default=None
         Keep the top ``n_components`` eigen-directions of the learned ``M``
         (low-rank ``L``); ``None`` keeps all.
@@ -351,17 +363,24 @@ _PARAMS_DOC = """
     verbose : bool, default=False
         Show a progress bar.
     random_state : int, RandomState instance or None, default=None
-        Seeds the pair sampling and ``init='random'``."""
+        Seeds the pair sampling and ``init='random'``.
 
-_ATTRS_DOC = """
+    Attributes
+    ----------
     components_ : ndarray of shape (n_components, n_features)
         ``L`` with ``LᵀL = M``.
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int
-        Number of features seen during ``fit``."""
+        Number of features seen during ``fit``.
 
-_NOTES_DOC = """
+    See Also
+    --------
+    MMCPairs : the same learner fitted on given pairs.
+    ITML : LogDet-regularised pair constraints.
+
+    Notes
+    -----
     Full ``M`` solves Xing et al.'s problem
 
     .. math::
@@ -391,45 +410,10 @@ _NOTES_DOC = """
     ‖∇f(N₀)‖_F / ‖N₀‖_F`` (scale-free). ``regularization=0`` is Xing et al.'s
     problem, solved to a certified optimum.
 
-    Why metric-learn 0.7's MMC falls below Euclidean kNN: its solver takes
-    normalised gradient steps of length ``α`` (0.1, then ×1.05 or ÷2) from a
-    point the first projection has shrunk ~100-fold, alternates halfspace and
-    PSD projections only to 1% accuracy, and stops on ``‖αΔ‖ / ‖A‖ < tol``, so
-    where it stops is an accident of the step-size rule. Solving the problem
-    *exactly* does not fix the accuracy, it makes it worse: the optimum of the
-    sum of dissimilar distances under a budget on similar ones is low-rank
-    (rank 1 on standardised digits, whose near-constant pixels give similar
-    pairs almost no spread, 3-NN accuracy 0.75 against metric-learn's 0.84 and
-    Euclidean 0.98; rank 6 of 20 on the synthetic benchmark, 0.30 against
-    0.55). metric-learn is better only because it stops early. The proximal
-    term makes that early stopping an explicit, solver-independent choice; on
-    the benchmark it gives accuracy at or above Euclidean kNN. The scale of
-    ``M`` (``Σ_S d_M ≤ 1``) differs from metric-learn's and does not matter
-    for neighbours."""
-
-
-class MMC(SupervisedTuplesMixin, _BaseMMC):
-    __doc__ = f"""Mahalanobis Metric for Clustering from class labels.
-
-    Samples similar and dissimilar pairs from the labels and learns the metric
-    that spreads dissimilar pairs as far as possible while similar pairs stay
-    within a fixed total squared distance.
-
-    Parameters
-    ----------{_PARAMS_DOC}
-    n_constraints : int, default=None
-        Number of pairs of each kind to sample; ``None``: ``20 · n_classes²``.
-
-    Attributes
-    ----------{_ATTRS_DOC}
-
-    See Also
-    --------
-    MMCPairs : the same learner fitted on given pairs.
-    ITML : LogDet-regularised pair constraints.
-
-    Notes
-    -----{_NOTES_DOC}
+    The exact optimum of the unregularised problem is low-rank and often
+    below Euclidean kNN; the user guide explains why the proximal term is on
+    by default. The scale of ``M`` (``Σ_S d_M ≤ 1``) differs from
+    metric-learn's and does not matter for neighbours.
 
     References
     ----------
@@ -471,21 +455,57 @@ class MMC(SupervisedTuplesMixin, _BaseMMC):
 
 
 class MMCPairs(PairsClassifierMixin, _BaseMMC):
-    __doc__ = f"""Mahalanobis Metric for Clustering from labelled pairs.
+    """Mahalanobis Metric for Clustering from labelled pairs.
 
     Learns the metric that spreads dissimilar pairs (``y=-1``) as far as
     possible while similar pairs (``y=+1``) stay within a fixed total squared
     distance; then classifies pairs by a distance threshold calibrated in
     ``fit``.
 
+    Read more in the :ref:`User Guide <mmc>`.
+
     Parameters
-    ----------{_PARAMS_DOC}
-    preprocessor : array-like of shape (n_samples, n_features) or callable, \
-default=None
+    ----------
+    max_iter : int, default=100
+        Maximum number of (projected gradient or Newton) iterations.
+    max_proj : int, default=10000
+        Maximum number of projections onto the constraint set (line-search
+        trials included) in the full solver. Each projection is exact here (one
+        eigendecomposition), unlike metric-learn's alternating projections.
+    tol : float, default=1e-3
+        Full ``M``: stop when the Frank–Wolfe duality gap certifies the
+        objective within ``tol`` (relative) of the optimum. Diagonal: stop when
+        the relative decrease of the objective falls below ``tol · 1e-3``.
+    init : {'identity', 'covariance', 'random'} or ndarray, default='identity'
+        Starting matrix (the problem is convex, so it only affects speed).
+    diagonal : bool, default=False
+        Learn a diagonal ``M`` (feature weights) by Newton's method.
+    diagonal_c : float, default=1.0
+        Weight of the dissimilar term in the diagonal objective.
+    regularization : float, default=3.0
+        Weight of the proximal term keeping the full ``M`` near ``init`` (see
+        Notes); ``0`` solves Xing et al.'s problem exactly. Not in metric-learn.
+    n_components : int, default=None
+        Keep the top ``n_components`` eigen-directions of the learned ``M``
+        (low-rank ``L``); ``None`` keeps all.
+    solver : {'auto', 'cvxpy'}, default='auto'
+        'auto': projected gradient (full) or projected Newton (diagonal).
+        'cvxpy': the same convex problem solved by cvxpy (small ``d`` only).
+    verbose : bool, default=False
+        Show a progress bar.
+    preprocessor : array-like of shape (n_samples, n_features) or callable, default=None
         Resolves index pairs of shape ``(n_pairs, 2)`` into points.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pair sampling and ``init='random'``.
 
     Attributes
-    ----------{_ATTRS_DOC}
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        ``L`` with ``LᵀL = M``.
+    n_iter_ : int
+        Number of iterations run.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
     threshold_ : float
         Distance threshold of :meth:`predict`.
     classes_ : ndarray of shape (2,)
@@ -496,7 +516,40 @@ default=None
     MMC : the same learner with pairs sampled from class labels.
 
     Notes
-    -----{_NOTES_DOC}
+    -----
+    Full ``M`` solves Xing et al.'s problem
+
+    .. math::
+        \\max_{M \\succeq 0} \\sum_{(i,j)∈D} \\lVert x_i − x_j \\rVert_M
+        \\quad\\text{s.t.}\\quad \\sum_{(i,j)∈S} \\lVert x_i − x_j \\rVert_M^2 ≤ 1.
+
+    Writing ``M = S^{-1/2} N S^{-1/2}`` with ``S = Σ_S (x_i−x_j)(x_i−x_j)ᵀ``
+    turns the feasible set into ``{N ⪰ 0, tr N = 1}`` whose projection is exact
+    (eigenvalues onto the simplex); accelerated projected gradient then runs
+    until the Frank–Wolfe duality gap certifies ``tol``. The gradient is the
+    weighted product ``D̃ᵀ diag(w) D̃`` of the dissimilar differences. A singular
+    ``S`` (fewer similar pairs than features) makes the problem unbounded; its
+    eigenvalues are floored at ``1e-10`` times the largest.
+
+    ``diagonal=True`` minimises, over ``w ≥ 0``,
+
+    .. math::
+        \\sum_{S} \\sum_f w_f (x_{if}−x_{jf})^2 − c \\log \\sum_{D}
+        \\sqrt{\\textstyle\\sum_f w_f (x_{if}−x_{jf})^2}
+
+    by projected Newton with an Armijo line search.
+
+    The default ``regularization=3`` adds a proximal term that keeps ``M``
+    near ``init``: in the whitened space it maximises
+    ``f(N) − (μ/2)‖N − N₀‖²_F`` over ``{N ⪰ 0, tr N ≤ 1}``, with ``N₀`` the
+    whitened, trace-normalised ``init`` and ``μ = regularization ·
+    ‖∇f(N₀)‖_F / ‖N₀‖_F`` (scale-free). ``regularization=0`` is Xing et al.'s
+    problem, solved to a certified optimum.
+
+    The exact optimum of the unregularised problem is low-rank and often
+    below Euclidean kNN; the user guide explains why the proximal term is on
+    by default. The scale of ``M`` (``Σ_S d_M ≤ 1``) differs from
+    metric-learn's and does not matter for neighbours.
 
     References
     ----------

@@ -104,6 +104,7 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The points.
 
         Returns
         -------
@@ -538,6 +539,7 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         Parameters
         ----------
         pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+            Pairs of points, or of identifiers resolved by ``preprocessor``.
         y : array-like of shape (n_pairs,)
             Labels in {−1, +1}.
         strategy : {'accuracy', 'f_beta', 'max_tpr', 'max_tnr'}, default='accuracy'

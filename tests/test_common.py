@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from conftest import (
+    all_estimators,
     fast_instance,
     make_blobs_data,
     pairs_estimators,
@@ -21,6 +22,10 @@ from conftest import (
 )
 
 SUPERVISED = supervised_estimators()
+# learners fitted as fit(X, y) on points: sklearn's checks apply to all of them
+# (for chunk learners the labels serve as chunk ids)
+POINT_LEARNERS = all_estimators(("supervised", "regression", "chunks"))
+REGRESSION = all_estimators("regression")
 
 
 def test_estimators_are_discovered():
@@ -28,15 +33,50 @@ def test_estimators_are_discovered():
     assert "Covariance" in names
 
 
-@parametrize_with_checks([fast_instance(E) for E in SUPERVISED])
+@parametrize_with_checks([fast_instance(E) for E in POINT_LEARNERS])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
-@pytest.fixture(params=SUPERVISED, ids=lambda E: E.__name__)
+@pytest.fixture(params=POINT_LEARNERS, ids=lambda E: E.__name__)
 def fitted(request):
     X, y = make_blobs_data(n_per_class=15, noise_dims=1)
+    if request.param._kind == "regression":
+        y = X[:, 0] + 0.5 * X[:, 1]
     return fast_instance(request.param).fit(X, y), X, y
+
+
+@pytest.mark.parametrize("Estimator", POINT_LEARNERS, ids=lambda E: E.__name__)
+def test_fit_without_y_gives_sklearns_error(Estimator):
+    X, _ = make_blobs_data(n_per_class=15)
+    est = fast_instance(Estimator)
+    if not est.__sklearn_tags__().target_tags.required:
+        pytest.skip(f"{Estimator.__name__} does not need y")
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        est.fit(X, None)
+
+
+@pytest.mark.parametrize("Estimator", REGRESSION, ids=lambda E: E.__name__)
+def test_regression_pipeline_knn(Estimator):
+    from sklearn.datasets import make_friedman1
+    from sklearn.neighbors import KNeighborsRegressor
+
+    X, y = make_friedman1(n_samples=200, n_features=6, random_state=0)
+    pipe = make_pipeline(StandardScaler(), fast_instance(Estimator),
+                         KNeighborsRegressor(n_neighbors=5))
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.3
+
+
+def test_every_learner_declares_a_kind():
+    from sklearn.base import BaseEstimator
+
+    import mlearn
+    from mlearn.base import KINDS
+
+    for name in mlearn.__all__:
+        obj = getattr(mlearn, name)
+        if isinstance(obj, type) and issubclass(obj, BaseEstimator):
+            assert getattr(obj, "_kind", None) in KINDS, name
 
 
 def test_pickle_round_trip(fitted):

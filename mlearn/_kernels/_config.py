@@ -5,4 +5,3 @@
 
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 SERIAL = dict(nogil=True, cache=True, fastmath=FASTMATH)
-PARALLEL = dict(nogil=True, cache=False, parallel=True, fastmath=FASTMATH)

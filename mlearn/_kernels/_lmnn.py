@@ -22,31 +22,27 @@ def _round_down_f32(x):
 
 
 @numba.njit(**SERIAL)
-def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
-                        row_codes, col_codes, row_ids, col_ids, row_u, row_v,
-                        col_u, col_v, diagonal, keep, emit, start, out_a, out_b,
-                        out_r):
+def _lmnn_impostor_tile(G, F, K, H, span, keep, emit, start, out_a, out_b, out_r):
     """Screen one tile of different-class pairs in both directions.
 
     Parameters
     ----------
     G : float32 or float64 array (b, m)
         ``Z_rows Z_colsᵀ`` for the tile.
-    row_sq, col_sq : float64 arrays (b,), (m,)
-        Squared norms of the tile's rows and columns.
-    row_rad, col_rad : float64 arrays (b,), (m,)
-        Squared screening radius of each row / column sample as an anchor.
-    row_err, col_err : float64 arrays (b,), (m,)
-        Bound on the float32 rounding error of a distance to that sample.
-    row_codes, col_codes : intp arrays (b,), (m,)
-        Class codes; pairs of one class are skipped.
-    row_ids, col_ids : intp arrays (b,), (m,)
-        Sample indices of the tile's rows and columns.
-    row_u, row_v, col_u, col_v : uint64 arrays, values below ``2³²``
-        Per-sample offsets of the fixed random subsample: the anchored pair
-        ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep``.
-    diagonal : bool
-        Rows and columns are the same samples: only ``j > i`` is visited.
+    F : float64 array (3, n)
+        Per sample (class-sorted): squared norm, squared screening radius as
+        an anchor, and the bound on the float32 rounding error of a distance
+        to it.
+    K : intp array (2, n)
+        Per sample: class code (pairs of one class are skipped) and sample
+        index.
+    H : uint64 array (2, n), values below ``2³²``
+        Per-sample offsets ``u``, ``v`` of the fixed random subsample: the
+        anchored pair ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep``.
+    span : intp array (4,)
+        ``i0, i1, j0, j1``: the tile's rows ``[i0, i1)`` and columns
+        ``[j0, j1)``; ``i0 == j0`` is a diagonal tile, where only ``j > i`` is
+        visited.
     keep : uint64
         Subsampling threshold; ``2³²`` keeps every pair.
     emit : bool
@@ -79,6 +75,14 @@ def _lmnn_impostor_tile(G, row_sq, col_sq, row_rad, col_rad, row_err, col_err,
     branch per pair inside a word: in high dimension a large share of the pairs
     can be hits, where a branch per pair mispredicts.
     """
+    i0, i1, j0, j1 = span[0], span[1], span[2], span[3]
+    diagonal = i0 == j0
+    row_sq, row_rad, row_err = F[0, i0:i1], F[1, i0:i1], F[2, i0:i1]
+    col_sq, col_rad, col_err = F[0, j0:j1], F[1, j0:j1], F[2, j0:j1]
+    row_codes, row_ids = K[0, i0:i1], K[1, i0:i1]
+    col_codes, col_ids = K[0, j0:j1], K[1, j0:j1]
+    row_u, row_v = H[0, i0:i1], H[1, i0:i1]
+    col_u, col_v = H[0, j0:j1], H[1, j0:j1]
     b, m = G.shape
     low = np.uint64(0xFFFFFFFF)
     mask = np.zeros(8 * ((m + 7) // 8), dtype=np.uint8)  # whole 8-byte words
