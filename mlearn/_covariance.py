@@ -8,6 +8,7 @@ from sklearn.covariance import MinCovDet, ledoit_wolf
 
 from mlearn.base import MahalanobisMixin
 from mlearn.utils._linalg import inverse_sqrt_components
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -150,24 +151,25 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         if _is_dask(X):
             return self._fit_dask(X)
         X = validate_data(self, X, dtype=list(FLOAT_DTYPES), ensure_min_samples=2)
+        # statistics of X · 2⁻ᵏ: exact, and no overflow of squares at any scale
+        self._scale_exp = scale_exponent(X)
+        Xs = np.ldexp(X.astype(np.float64), -self._scale_exp)
         if self.estimator == "ledoit_wolf":
-            cov, self.shrinkage_ = ledoit_wolf(
-                X.astype(np.float64), assume_centered=self.assume_centered
-            )
-            self.location_ = (np.zeros(X.shape[1]) if self.assume_centered
-                              else X.mean(axis=0, dtype=np.float64))
+            cov, self.shrinkage_ = ledoit_wolf(Xs, assume_centered=self.assume_centered)
+            location = (np.zeros(X.shape[1]) if self.assume_centered
+                        else Xs.mean(axis=0))
         elif self.estimator == "mcd":
             mcd = MinCovDet(assume_centered=self.assume_centered,
                             support_fraction=self.support_fraction,
-                            random_state=self.random_state).fit(X.astype(np.float64))
-            cov, self.location_, self.shrinkage_ = mcd.covariance_, mcd.location_, 0.0
+                            random_state=self.random_state).fit(Xs)
+            cov, location, self.shrinkage_ = mcd.covariance_, mcd.location_, 0.0
         else:
-            self._stats = scatter_statistics(X, self.assume_centered)
+            self._stats = scatter_statistics(Xs, self.assume_centered)
             self.n_samples_seen_ = X.shape[0]
             return self._finalize(X.dtype)
         self.n_samples_seen_ = X.shape[0]
         self._stats = None
-        return self._set_metric(cov, X.dtype)
+        return self._set_metric(cov, location, X.dtype)
 
     def _fit_dask(self, X):
         if self.estimator not in _STREAMABLE:
@@ -176,6 +178,7 @@ class Covariance(MahalanobisMixin, BaseEstimator):
                 f"{self.estimator!r} needs all rows at once (compute X first)."
             )
         X, dtype = check_dask_X(self, X)
+        self._scale_exp = 0
         self._stats = dask_scatter_statistics(X, self.assume_centered)
         self.n_samples_seen_ = self._stats[0]
         if self.n_samples_seen_ < 2:
@@ -211,7 +214,10 @@ class Covariance(MahalanobisMixin, BaseEstimator):
                     f"{self.estimator!r} needs all rows at once (use fit)."
                 )
         X = validate_data(self, X, reset=first, dtype=list(FLOAT_DTYPES))
-        stats = scatter_statistics(X, self.assume_centered)
+        if first:  # later chunks are scaled as the first one
+            self._scale_exp = scale_exponent(X)
+        stats = scatter_statistics(np.ldexp(X.astype(np.float64), -self._scale_exp),
+                                   self.assume_centered)
         self._stats = stats if first else merge_statistics(self._stats, stats)
         self.n_samples_seen_ = self._stats[0]
         if self.n_samples_seen_ >= 2:
@@ -242,7 +248,6 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         n, mean, scatter = self._stats
         emp = scatter / n
         d = emp.shape[0]
-        self.location_ = mean
         if self.estimator == "empirical":
             cov, shrink = emp, 0.0
         else:
@@ -258,11 +263,15 @@ class Covariance(MahalanobisMixin, BaseEstimator):
             cov = (1.0 - shrink) * emp
             cov.flat[:: d + 1] += shrink * mu
         self.shrinkage_ = float(shrink)
-        return self._set_metric(cov, dtype)
+        return self._set_metric(cov, mean, dtype)
 
-    def _set_metric(self, cov, dtype):
-        self.covariance_ = cov
-        self.components_ = inverse_sqrt_components(cov).astype(dtype, copy=False)
+    def _set_metric(self, cov, location, dtype):
+        """Attributes in the data's units from the estimate in scaled units."""
+        k = self._scale_exp
+        self.location_ = np.ldexp(location, k)
+        self.covariance_ = np.ldexp(cov, 2 * k)
+        L = np.ldexp(inverse_sqrt_components(cov), -k)
+        self.components_ = L.astype(dtype, copy=False)
         return self
 
     def __sklearn_tags__(self):

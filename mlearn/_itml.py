@@ -15,6 +15,7 @@ from mlearn.base import (
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._progress import progress_bar
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -134,10 +135,23 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
         """Solve on pair arrays ``P`` (n, 2, d) with labels ``y`` in {−1, +1}."""
         d = P.shape[2]
         check_n_components(self.n_components, d)
+        # The constraints d_A(v) ≤ u stay the same when v is scaled by 2⁻ᵏ and
+        # the bounds by 2⁻²ᵏ, with the same A: solving on the scaled
+        # differences gives the same A (bitwise, a power of two) without the
+        # overflow or underflow of squared distances at extreme scales.
         P64 = P.astype(np.float64, copy=False)
-        V = P64[:, 0] - P64[:, 1]
+        k = scale_exponent(P64)
+        V = np.ldexp(P64[:, 0] - P64[:, 1], -k)
         sign = np.where(y == 1, 1.0, -1.0)
-        A0 = initial_metric(self.prior, P64.reshape(-1, d), rng, strict_pd=True)
+        A0 = initial_metric(self.prior, np.ldexp(P64.reshape(-1, d), -k), rng,
+                            strict_pd=True)
+        if isinstance(self.prior, str) and self.prior == "covariance":
+            A0 = np.ldexp(A0, -2 * k)  # the inverse covariance in the data's units
+            if not np.all(np.isfinite(A0)) or np.min(np.diag(A0)) <= 0:
+                raise ValueError(
+                    "prior='covariance' is not representable at the scale of X "
+                    f"(about 2^{k}); standardise X first."
+                )
         if self.bounds is None:
             u, l_ = _default_bounds(V, A0)
         else:
@@ -147,9 +161,9 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
                     "bounds must be two finite non-negative numbers (u, l), got "
                     f"{self.bounds!r}."
                 )
-            u, l_ = float(b[0]), float(b[1])
+            u, l_ = float(np.ldexp(b[0], -2 * k)), float(np.ldexp(b[1], -2 * k))
         u, l_ = (u if u > 0 else 1e-9), (l_ if l_ > 0 else 1e-9)
-        self.bounds_ = np.array([u, l_])
+        self.bounds_ = np.ldexp(np.array([u, l_]), 2 * k)
         xi0 = np.where(sign > 0, u, l_)
         if self.solver == "cvxpy":
             A, _ = _itml_cvxpy(V, sign, xi0, A0, self.gamma)

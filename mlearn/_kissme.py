@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 
 from mlearn.base import MahalanobisMixin, PairsClassifierMixin
 from mlearn.utils._linalg import safe_inverse
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -99,6 +100,11 @@ def _shrunk_inverse(sigma, shrinkage):
     return safe_inverse(sigma)
 
 
+def _scaled(X, k):
+    """``X · 2⁻ᵏ`` (exact), without a copy when ``k == 0``."""
+    return X if k == 0 else np.ldexp(X, -k).astype(X.dtype, copy=False)
+
+
 def _pca_basis(scatter, n_components):
     """Rows: the ``n_components`` leading principal directions of a scatter."""
     w, V = np.linalg.eigh(scatter)
@@ -111,6 +117,12 @@ def _kissme_components(sigma_s, sigma_d, shrinkage, basis):
     One ``eigh`` gives both the PSD projection (negative eigenvalues → 0) and
     ``L``, whose rows are the eigen-directions by decreasing eigenvalue.
     """
+    for sigma, kind in ((sigma_s, "similar"), (sigma_d, "dissimilar")):
+        if not np.any(sigma):
+            raise ValueError(
+                f"every {kind} pair joins two identical points, so Σ of the "
+                f"{kind} differences is zero and KISSME's metric is undefined."
+            )
     M = _shrunk_inverse(sigma_s, shrinkage) - _shrunk_inverse(sigma_d, shrinkage)
     w, V = np.linalg.eigh((M + M.T) / 2.0)
     w, V = w[::-1], V[:, ::-1]
@@ -274,7 +286,9 @@ class KISSME(MahalanobisMixin, BaseEstimator):
                              ensure_min_samples=2)
         check_n_components(self.n_components, X.shape[1])
         classes, inverse = encode_labels(y)
-        stats = class_statistics(X, inverse, classes.shape[0])
+        self._scale_exp = scale_exponent(X)
+        stats = class_statistics(_scaled(X, self._scale_exp), inverse,
+                                 classes.shape[0])
         self._class_stats = dict(zip(classes.tolist(), stats))
         return self._finalize(X.dtype, strict=True)
 
@@ -300,7 +314,9 @@ class KISSME(MahalanobisMixin, BaseEstimator):
             self._validate_params()
         X, y = validate_data(self, X, y, reset=first, dtype=list(FLOAT_DTYPES))
         check_n_components(self.n_components, X.shape[1])
-        chunk = labelled_statistics(X, y)
+        if first:  # later chunks are scaled as the first one
+            self._scale_exp = scale_exponent(X)
+        chunk = labelled_statistics(_scaled(X, self._scale_exp), y)
         self._class_stats = chunk if first else merge_labelled(self._class_stats,
                                                                  chunk)
         return self._finalize(X.dtype, strict=False)
@@ -323,6 +339,7 @@ class KISSME(MahalanobisMixin, BaseEstimator):
         parts = [dask.delayed(labelled_statistics)(xb, yb)
                  for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel())]
         (self._class_stats,) = dask.compute(tree_reduce(parts, merge_labelled))
+        self._scale_exp = 0
         return self._finalize(dtype, strict=True)
 
     def _finalize(self, dtype, strict):
@@ -349,7 +366,7 @@ class KISSME(MahalanobisMixin, BaseEstimator):
             stats = [(n, basis @ m, basis @ S @ basis.T) for n, m, S in stats]
         sigma_s, sigma_d = kissme_covariances(stats, self.weights)
         L = _kissme_components(sigma_s, sigma_d, self.shrinkage, basis)
-        self.components_ = L.astype(dtype, copy=False)
+        self.components_ = np.ldexp(L, -self._scale_exp).astype(dtype, copy=False)
         return self
 
 
@@ -456,6 +473,8 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
     def _fit_tuples(self, P, y, rng):
         d = P.shape[2]
         check_n_components(self.n_components, d)
+        k = scale_exponent(P)
+        P = _scaled(P, k)
         basis = None
         if self.n_components is not None:
             _, _, scatter = scatter_statistics(P.reshape(-1, d))
@@ -468,5 +487,5 @@ class KISSMEPairs(PairsClassifierMixin, MahalanobisMixin, BaseEstimator):
                 diff = diff @ basis.T
             sigmas.append(diff.T @ diff / diff.shape[0])
         L = _kissme_components(sigmas[0], sigmas[1], self.shrinkage, basis)
-        self.components_ = L.astype(P.dtype, copy=False)
+        self.components_ = np.ldexp(L, -k).astype(P.dtype, copy=False)
 

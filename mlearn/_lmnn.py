@@ -17,6 +17,7 @@ from mlearn._lmnn_impostors import ImpostorSearch, target_terms
 from mlearn.base import MahalanobisMixin
 from mlearn.utils._init import initial_components
 from mlearn.utils._progress import progress_bar
+from mlearn.utils._scale import scale_exponent, spread
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -139,12 +140,15 @@ default='auto'
     max_impostors : int, default=500_000
         Bound on the candidate impostor pairs held in memory (pyLMNN's
         default; 12 bytes each, twice that while a rescan replaces them). When
-        the first scan finds more, each different-class pair is kept with
-        probability ``max_impostors / found`` — a fixed random subset drawn
-        from ``random_state``, the same at every scan — and the push term is
-        scaled by the inverse rate, an unbiased estimate of the full objective
-        (see ``impostor_sampling_rate_``). At or below the bound the objective
-        is exact and ``random_state`` does not affect it.
+        a scan finds more, each different-class pair is kept with probability
+        about ``0.98 max_impostors / found`` — a fixed random subset drawn from
+        ``random_state``, the same at every scan — and the push term is scaled
+        by the inverse rate, an unbiased estimate of the full objective (see
+        ``impostor_sampling_rate_``). A later scan that finds more again lowers
+        the rate (a subset of the subset) and L-BFGS restarts on the new
+        objective, so no scan holds more than ``max_impostors`` pairs. At or
+        below the bound the objective is exact and ``random_state`` does not
+        affect it.
     warm_start : bool, default=False
         Start from the previous ``components_`` when refitting.
     callback : callable, default=None
@@ -170,6 +174,9 @@ default='auto'
         ``success``, ``message`` (the final ``L`` is ``components_``).
     impostor_sampling_rate_ : float
         Fraction of impostor pairs kept (1.0: all, the exact objective).
+    n_impostor_candidates_ : int
+        The most candidate impostor pairs any scan held (at most
+        ``max_impostors``).
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -271,25 +278,45 @@ default='auto'
                 "LMNN needs a class with at least 2 samples to have target "
                 f"neighbours; every one of the {classes.shape[0]} classes has 1."
             )
+        if counts.min() < self.n_neighbors + 1:
+            small = [f"{getattr(c, 'item', lambda: c)()!r} ({m})"
+                     for c, m in zip(classes, counts) if m < self.n_neighbors + 1]
+            warnings.warn(
+                f"n_neighbors={self.n_neighbors} needs {self.n_neighbors + 1} samples "
+                f"per class; these classes use all their other members as targets "
+                f"(a singleton none): {', '.join(small[:5])}"
+                + (" ..." if len(small) > 5 else "") + ".", UserWarning,
+                stacklevel=2)
         n, d = X.shape
         r = check_n_components(self.n_components, d)
         rng = check_random_state(self.random_state)
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        # The margin of 1 ties LMNN to the data's units; far outside ordinary
+        # units the squared distances overflow or L-BFGS's tolerances stop it
+        # at the start, so there the problem is solved in units of the data's
+        # spread (X / s) and L scaled back.
+        s = _working_scale(X)
+        X64 = np.ascontiguousarray(X, dtype=np.float64) / s
         if self.warm_start and getattr(self, "components_", np.empty(0)).shape == (
                 r, d):
-            L0 = np.array(self.components_, dtype=np.float64)
+            L0 = np.array(self.components_, dtype=np.float64) * s
         else:
             L0 = initial_components(self.init, X64, codes, r, rng)
+            if isinstance(self.init, np.ndarray):
+                L0 = L0 * s
         targets = find_target_neighbors(X64, codes, self.n_neighbors)
         search = ImpostorSearch(X64, codes, targets, self.max_impostors, rng)
         mu = self.regularization
-        state = {"n_active": 0, "loss": np.nan}
+        state = {"n_active": 0, "loss": np.nan, "rate": None}
 
         def fun(flat):
             L = flat.reshape(r, d)
             Z = X64 @ L.T
             pull, d_t, radius = target_terms(Z, targets)
             a, b = search(L, Z, radius)
+            if state["rate"] is None:
+                state["rate"] = search.rate
+            elif search.rate != state["rate"]:
+                raise _RateChanged(flat.copy())
             loss, grad, state["n_active"] = _loss_grad(
                 X64, Z, targets, pull, d_t, radius, a, b, search.root,
                 search.shift, mu, 1.0 / search.rate)
@@ -306,16 +333,26 @@ default='auto'
             bar.set_postfix(loss=f"{state['loss']:.4g}", active=state["n_active"],
                             time=f"{time.perf_counter() - t0:.1f}s")
             if self.callback is not None:
-                self.callback(flat.reshape(r, d), self.n_iter_)
+                self.callback(flat.reshape(r, d) / s, self.n_iter_)
 
+        x0 = L0.ravel()
         try:
             with threadpool_limits(effective_n_jobs(self.n_jobs), user_api="blas"):
-                res = minimize(fun, L0.ravel(), jac=True, method="L-BFGS-B",
-                               callback=on_iter,
-                               options={"maxiter": self.max_iter, "ftol": self.tol,
-                                        "gtol": 1e-8})
+                while True:
+                    try:
+                        left = max(self.max_iter - self.n_iter_, 1)
+                        res = minimize(fun, x0, jac=True, method="L-BFGS-B",
+                                       callback=on_iter,
+                                       options={"maxiter": left, "ftol": self.tol,
+                                                "gtol": 1e-8})
+                        break
+                    except _RateChanged as change:
+                        # a scan lowered the impostor sampling rate: the push
+                        # term changed, so L-BFGS restarts on the new objective
+                        x0, state["rate"] = change.x, None
         finally:
             bar.close()
+        res.nit = self.n_iter_
         if not res.success and self.n_iter_ >= self.max_iter:
             warnings.warn(
                 f"LMNN did not converge in max_iter={self.max_iter} iterations "
@@ -328,5 +365,25 @@ default='auto'
             {k: res[k] for k in ("fun", "nit", "nfev", "status", "success",
                                  "message") if k in res})
         self.impostor_sampling_rate_ = search.rate
-        self.components_ = res.x.reshape(r, d).astype(X.dtype, copy=False)
+        self.n_impostor_candidates_ = int(search.peak_candidates)
+        self.components_ = (res.x.reshape(r, d) / s).astype(X.dtype, copy=False)
         return self
+
+
+class _RateChanged(Exception):
+    """Raised inside the objective when the impostor sampling rate drops."""
+
+    def __init__(self, x):
+        super().__init__("impostor sampling rate changed")
+        self.x = x
+
+
+# LMNN solves in the data's own units while its spread lies within 2^±16.
+_UNIT_BAND = 16
+
+
+def _working_scale(X):
+    """1 for data of ordinary spread, else the spread itself (see LMNN.fit)."""
+    if abs(scale_exponent(X)) <= _UNIT_BAND:
+        return 1.0
+    return spread(X)

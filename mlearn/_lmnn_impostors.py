@@ -49,12 +49,15 @@ class ImpostorSearch:
     (where ``ε`` alone is useless). The same ``a_i`` let the loss skip a
     candidate whose stored bound minus ``a_i + a_l`` already clears the radius.
 
-    When the first scan finds more than ``max_impostors`` candidates, every
-    different-class pair is kept with probability ``rate ≈ max_impostors /
-    found``: ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep`` for random
+    When a scan finds more than ``max_impostors`` candidates, every
+    different-class pair is kept with probability ``rate ≈ 0.98 max_impostors
+    / found``: ``(i, l)`` is kept when ``(u_i + v_l) mod 2³² < keep`` for random
     per-sample offsets ``u``, ``v`` drawn once, so each pair is kept with
     probability exactly ``keep / 2³²`` and the subset is the same at every
-    scan, independent of ``L``: the objective stays one smooth function.
+    scan, independent of ``L``: the objective stays one smooth function until
+    a later scan exceeds the cap too, where the rate drops again (a nested
+    subset) and the caller restarts its optimiser on the new objective. No
+    scan ever holds more than ``max_impostors`` pairs.
     """
 
     _ALL = np.uint64(2**32)
@@ -84,6 +87,7 @@ class ImpostorSearch:
         self.root = np.empty(0, np.float32)
         self.shift = np.zeros(n)
         self.n_scans = 0
+        self.peak_candidates = 0
 
     def __call__(self, L, Z=None, radius=None):
         """Candidate pairs ``(anchors, impostors)`` for ``L``, with ``Z = X Lᵀ``
@@ -131,15 +135,17 @@ class ImpostorSearch:
         screen = self.slack ** 2 * radius + err
         args = (np.ascontiguousarray(Z[self.order], dtype=dtype),
                 np.ascontiguousarray(np.stack([sq, screen, err])[:, self.order]))
-        if self.keep is None:
-            found, cand = self._tiles(*args, self._ALL, limit=self.max_impostors)
-            self.keep = self._ALL
-            if cand is None:
-                self.keep = np.uint64(int(2**32 * self.max_impostors / found))
-                self.rate = float(self.keep) / 2**32
-                cand = self._tiles(*args, self.keep)[1]
-        else:
-            cand = self._tiles(*args, self.keep)[1]
+        keep = self._ALL if self.keep is None else self.keep
+        found, cand = self._tiles(*args, keep, limit=self.max_impostors)
+        while cand is None:
+            # more than max_impostors at this rate, at the first scan or as L
+            # moves: lower the rate (the kept set only shrinks) to about 98 %
+            # of the cap, so that every scan holds at most max_impostors pairs
+            keep = np.uint64(int(float(keep) * 0.98 * self.max_impostors / found))
+            found, cand = self._tiles(*args, keep, limit=self.max_impostors)
+        self.keep = keep
+        self.rate = float(keep) / 2**32
+        self.peak_candidates = max(self.peak_candidates, found)
         self.cand, self.root = cand[:2], cand[2]
         self.outside = self.slack * np.sqrt(np.maximum(radius, 0.0))
         self.shift = np.zeros(Z.shape[0])

@@ -14,6 +14,7 @@ from mlearn.base import (
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric, sqrt_and_inverse_sqrt
 from mlearn.utils._progress import progress_bar
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -286,16 +287,23 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
     def _fit_tuples(self, P, y, rng):
         d = P.shape[2]
         check_n_components(self.n_components, d)
+        # Solve on the differences scaled by 2⁻ᵏ (exact) and map back through
+        # L: M itself (∝ 2⁻²ᵏ) can leave float64's range where L does not. The
+        # solvers normalise the start (whitened, trace one), so init's scale
+        # does not matter.
         P64 = P.astype(np.float64, copy=False)
-        V = P64[:, 0] - P64[:, 1]
+        k = scale_exponent(P64)
+        V = np.ldexp(P64[:, 0] - P64[:, 1], -k)
         Vs, Vd = V[y == 1], V[y == -1]
-        if not np.any(Vd != 0):
-            raise ValueError(
-                "MMC needs at least one dissimilar pair of distinct points; got "
-                f"{Vd.shape[0]} dissimilar pairs, all of identical points."
-            )
-        M0 = initial_metric(self.init, P64.reshape(-1, d), rng, strict_pd=False,
-                            name="init")
+        for kind, W in (("dissimilar", Vd), ("similar", Vs)):
+            if not np.any(W != 0):
+                raise ValueError(
+                    f"MMC needs at least one {kind} pair of distinct points; got "
+                    f"{W.shape[0]} {kind} pairs, all of identical points"
+                    + (" (the problem is unbounded)." if kind == "similar" else ".")
+                )
+        M0 = initial_metric(self.init, np.ldexp(P64.reshape(-1, d), -k), rng,
+                            strict_pd=False, name="init")
         converged = True
         if self.diagonal:
             if self.solver == "cvxpy":
@@ -318,7 +326,7 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
                 f"MMC did not converge in max_iter={self.max_iter} iterations "
                 f"(tol={self.tol}); increase max_iter.", ConvergenceWarning
             )
-        L = components_from_metric(M, self.n_components, strict=False)
+        L = np.ldexp(components_from_metric(M, self.n_components, strict=False), -k)
         self.components_ = L.astype(P.dtype, copy=False)
 
 

@@ -183,9 +183,10 @@ def test_impostor_subsample_is_fixed_and_scaled():
     search = ImpostorSearch(X, y, targets, max_impostors=200, random_state=5,
                              tile=16)
     ca, cb = search(np.eye(4))
+    rate0 = search.rate
     assert 0 < search.rate < 1
     assert search.rate == search.keep / 2**32  # the exact keep probability
-    assert ca.shape[0] <= 2.0 * 200
+    assert ca.shape[0] <= 200
     # one fixed subset of the pairs, whatever L is: each scan keeps the subset's
     # pairs within the margin, and the subset holds about rate * all pairs
     kept = (search.u[:, None] + search.v[None]) % 2**32 < search.keep
@@ -196,7 +197,7 @@ def test_impostor_subsample_is_fixed_and_scaled():
         got = set(zip(search.cand[0].tolist(), search.cand[1].tolist()))
         assert all(kept[i, j] for i, j in got)
         assert expected.issubset(got)
-    assert kept.sum() == pytest.approx(search.rate * a.shape[0], rel=0.35)
+    assert kept.sum() == pytest.approx(rate0 * a.shape[0], rel=0.35)
 
 
 def test_noise_dimension_is_switched_off():
@@ -266,7 +267,10 @@ def test_small_and_singleton_classes():
     targets = find_target_neighbors(X, np.unique(y, return_inverse=True)[1], 3)
     assert np.all(targets[-1] == -1)
     assert np.all(targets[100:102, 2] == -1) and np.all(targets[100:102, :1] >= 0)
-    lmnn = LMNN(max_iter=10).fit(X, y)
+    with pytest.warns(UserWarning, match=re.escape(
+            "n_neighbors=3 needs 4 samples per class; these classes use all their "
+            "other members as targets (a singleton none): 2 (2), 7 (1).")):
+        lmnn = LMNN(max_iter=10).fit(X, y)
     assert np.all(np.isfinite(lmnn.components_))
     msg = ("LMNN needs a class with at least 2 samples to have target neighbours; "
            "every one of the 3 classes has 1.")
@@ -333,3 +337,34 @@ def test_float32_bounds_round_down():
     assert np.all(r.astype(np.float64) <= x)
     normal = (x > 1e-37) & (x < 2.0**127)
     np.testing.assert_allclose(r[normal], x[normal], rtol=3e-7)
+
+
+def test_every_scan_holds_the_cap():
+    X, y, targets, a, b = _problem(n_per_class=20)
+    first = ImpostorSearch(X, y, targets, max_impostors=10**9, tile=16)
+    cap = first(np.eye(4))[0].shape[0] + 5
+    assert cap < a.shape[0] / 2
+    search = ImpostorSearch(X, y, targets, max_impostors=cap, random_state=0,
+                            tile=16)
+    search(np.eye(4))  # under the cap: exact
+    assert search.rate == 1.0
+    L = 0.05 * np.eye(4)  # collapsed: every pair is inside the margin
+    search._scan(L, X @ L.T, target_terms(X @ L.T, targets)[2])
+    assert 0 < search.rate < 1
+    assert search.cand[0].shape[0] <= cap
+    assert search.peak_candidates <= cap
+    expected, _ = _brute_force_candidates(X, y, L, targets, search)
+    got = set(zip(search.cand[0].tolist(), search.cand[1].tolist()))
+    assert expected.issubset(got)
+
+
+def test_fit_restarts_when_the_rate_drops():
+    X, y = make_blobs_data(n_per_class=40, n_classes=3, noise_dims=2)
+    lmnn = LMNN(init=np.diag([0.3, 0.3, 0.3, 0.3, 3.0, 3.0]), max_impostors=300,
+                max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lmnn.fit(X, y)
+    assert lmnn.n_impostor_candidates_ <= 300
+    assert lmnn.impostor_sampling_rate_ < 1
+    assert np.all(np.isfinite(lmnn.components_)) and lmnn.n_iter_ > 0

@@ -128,9 +128,15 @@ def safe_inverse(S):
            [0. , 0. ]])
     """
     S = np.asarray(S, dtype=np.float64)
+    d = S.shape[0]
     try:  # positive definite: S⁻¹ = C⁻ᵀ C⁻¹, far cheaper than an eigh
         C_inv = np.linalg.inv(np.linalg.cholesky(S))
-        if np.all(np.isfinite(C_inv)):
+        # Cholesky also succeeds on matrices singular up to round-off, whose
+        # "inverse" is noise; accept it only when a bound on the condition
+        # number, tr(S)·‖C⁻¹‖²_F ≥ λ_max/λ_min, proves λ_min above the cutoff
+        # that the eigendecomposition below applies.
+        cond_bound = np.trace(S) * np.sum(C_inv * C_inv)
+        if np.isfinite(cond_bound) and cond_bound * d * np.finfo(float).eps * 10 < 1:
             return C_inv.T @ C_inv
     except np.linalg.LinAlgError:
         pass

@@ -1,0 +1,74 @@
+"""Working in units where the data's magnitude is near one, exactly.
+
+Squared distances of points near 1e160 overflow and of points near 1e-170
+underflow, although the points and their distances are representable. The
+learners whose metric is scale-equivariant therefore solve on ``X · 2⁻ᵏ`` and
+scale ``components_`` back. A power of two changes no bit of any product or
+quotient (short of overflow and underflow), so at ordinary scales the result is
+bitwise the one computed without it.
+"""
+
+import numpy as np
+
+__all__ = ["scale_exponent", "spread"]
+
+
+def _frexp_spread(A):
+    """``(e, r)`` with the data's spread equal to ``r · 2ᵉ`` (``r = 0`` for
+    constant data), computed on ``A · 2⁻ᵉ`` so that nothing overflows."""
+    A = np.asarray(A)
+    if A.size == 0:
+        return 0, 0.0
+    m = float(np.max(np.abs(A)))
+    if m == 0.0 or not np.isfinite(m):
+        return 0, 0.0
+    e = int(np.frexp(m)[1])  # m = f · 2^e, f in [0.5, 1)
+    B = np.ldexp(A.reshape(-1, A.shape[-1]).astype(np.float64), -e)  # |B| <= 1
+    return e, float(np.sqrt(np.mean(np.var(B, axis=0))))
+
+
+def spread(A):
+    """The root mean square of the per-feature standard deviations of ``A``.
+
+    Computed without overflow or underflow (the result itself must be
+    representable); ``0.0`` for constant data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.RandomState(0).normal(size=(1000, 2))
+    >>> round(spread(X * 1e200) / 1e200, 1)
+    1.0
+    """
+    e, r = _frexp_spread(A)
+    return float(np.ldexp(r, e))
+
+
+def scale_exponent(A):
+    """``k`` such that ``A · 2⁻ᵏ`` has a typical feature spread near 1.
+
+    The spread is the root mean square of the per-feature (last axis) standard
+    deviations, computed without overflow or underflow; for constant data (a
+    single row, say) the largest magnitude stands in for it. ``0`` for empty or
+    all-zero data.
+
+    Parameters
+    ----------
+    A : ndarray of shape (..., n_features)
+        Finite values.
+
+    Returns
+    -------
+    k : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.RandomState(0).normal(size=(100, 3))
+    >>> scale_exponent(X), scale_exponent(X * 2.0**300)
+    (0, 300)
+    """
+    e, r = _frexp_spread(A)
+    if r == 0.0:
+        return e
+    return e + int(np.round(np.log2(r)))
