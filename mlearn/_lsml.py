@@ -175,7 +175,7 @@ def _lsml_solve(Vab, Vcd, w, M0, tol, max_iter, verbose=False):
                            options={"maxiter": max_iter, "gtol": tol})
     C, _ = _cholesky_factor(res.x, d)
     converged = res.status == 0
-    return C @ C.T, float(res.fun), int(res.nit), converged
+    return C @ C.T, float(res.fun), max(int(res.nit), 1), converged
 
 
 class _BaseLSML(MahalanobisMixin, BaseEstimator):
@@ -258,7 +258,7 @@ class LSML(SupervisedTuplesMixin, _BaseLSML):
     loss_ : float
         Objective at the solution.
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations run (1 when the prior is already optimal).
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -357,7 +357,7 @@ default=None
     loss_ : float
         Objective at the solution.
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations run (1 when the prior is already optimal).
     n_features_in_ : int
         Number of features seen during ``fit``.
     classes_ : ndarray of shape (2,)
