@@ -130,7 +130,7 @@ def test_solution_is_stationary_and_beats_gradient_descent():
     # L-BFGS stops on the relative decrease of f (ftol ~ 2e-9) first
     assert np.abs(grad).max() < 1e-4
     _, f_gd = _metric_learn_descent(Vab, Vcd, w, np.eye(6), 300)
-    assert f <= f_gd + 1e-10
+    assert f <= f_gd * (1 + 1e-8)  # both at the optimum up to ftol
     # the comparisons moved the metric away from the prior
     assert f < lsml_objective(np.eye(6), Vab, Vcd, w, np.eye(6))[0] - 1e-3
 
