@@ -280,9 +280,7 @@ class LSML(SupervisedTuplesMixin, _BaseLSML):
     summing to one and :math:`D_{ld}(M, M_0) = \\mathrm{tr}(M M_0^{-1}) -
     \\log\\det(M M_0^{-1}) - d`. mlearn runs L-BFGS on the log-Cholesky
     parameters of ``M`` (``M = C Cᵀ``, ``log C_ii`` free), which keeps ``M``
-    positive definite without projections; metric-learn runs gradient descent
-    with a grid of step sizes and an eigendecomposition per trial step. The
-    objective is the same.
+    positive definite without projections.
 
     References
     ----------

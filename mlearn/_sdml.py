@@ -198,8 +198,7 @@ class SDML(SupervisedTuplesMixin, _BaseSDML):
     with ``y = +1`` for similar and ``−1`` for dissimilar pairs, by
     scikit-learn's ``graphical_lasso``. The problem is bounded only when
     ``P`` is positive definite; mlearn lowers ``β`` until the eigenvalues of
-    :math:`M_0^{1/2} P M_0^{1/2}` are at least 0.2 (metric-learn raises or
-    diverges instead).
+    :math:`M_0^{1/2} P M_0^{1/2}` are at least 0.2, and warns.
 
     References
     ----------
@@ -296,8 +295,7 @@ default=None
 
     by scikit-learn's ``graphical_lasso``. The problem is bounded only when
     ``P`` is positive definite; mlearn lowers ``β`` until the eigenvalues of
-    :math:`M_0^{1/2} P M_0^{1/2}` are at least 0.2 (metric-learn raises or
-    diverges instead).
+    :math:`M_0^{1/2} P M_0^{1/2}` are at least 0.2, and warns.
 
     References
     ----------
