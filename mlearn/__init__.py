@@ -10,7 +10,9 @@ from mlearn._covariance import Covariance
 from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
 from mlearn._lmnn import LMNN
+from mlearn._lsml import LSML, LSMLQuadruplets
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._sdml import SDML, SDMLPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -23,8 +25,12 @@ __all__ = [
     "KISSME",
     "KISSMEPairs",
     "LMNN",
+    "LSML",
+    "LSMLQuadruplets",
     "MMC",
     "MMCPairs",
+    "SDML",
+    "SDMLPairs",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -347,8 +347,9 @@ class _OrderedTuplesMixin(WeaklySupervisedMixin):
         return T, None
 
     def decision_function(self, tuples):
-        """Margin of each comparison: distance of the second compared pair
-        minus that of the first; positive when the first is closer.
+        """Margin of each comparison, positive when the first pair is closer.
+
+        The distance of the second compared pair minus that of the first.
 
         Parameters
         ----------

@@ -33,10 +33,23 @@ ML_SIGNATURES = {
                        "n_constraints": None, "init": "identity",
                        "diagonal": False, "diagonal_c": 1.0, "verbose": False,
                        "preprocessor": None, "random_state": None},
+    "SDML": {"balance_param": 0.5, "sparsity_param": 0.01, "prior": "identity",
+             "verbose": False, "preprocessor": None, "random_state": None},
+    "SDML_Supervised": {"balance_param": 0.5, "sparsity_param": 0.01,
+                        "prior": "identity", "n_constraints": None,
+                        "verbose": False, "preprocessor": None,
+                        "random_state": None},
+    "LSML": {"tol": 1e-3, "max_iter": 1000, "prior": "identity", "verbose": False,
+             "preprocessor": None, "random_state": None},
+    "LSML_Supervised": {"tol": 1e-3, "max_iter": 1000, "prior": "identity",
+                        "n_constraints": None, "weights": None, "verbose": False,
+                        "preprocessor": None, "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
            "MMC_Supervised": "MMC"}
+TARGETS.update({"SDML": "SDMLPairs", "SDML_Supervised": "SDML",
+                "LSML": "LSMLQuadruplets", "LSML_Supervised": "LSML"})
 
 
 def _compat(name):
@@ -102,7 +115,8 @@ def test_positional_arguments_follow_metric_learn_order():
     assert C(0.5, 10).get_params()["max_iter"] == 10
 
 
-@pytest.mark.parametrize("name", ["ITML_Supervised", "MMC_Supervised", "LMNN"])
+@pytest.mark.parametrize("name", ["ITML_Supervised", "MMC_Supervised", "LMNN",
+                                  "SDML_Supervised", "LSML_Supervised"])
 def test_supervised_equals_mlearn(name):
     C = _compat(name)
     Target = getattr(mlearn, TARGETS[name])
@@ -127,7 +141,7 @@ def test_lmnn_renamed_and_ignored_parameters():
             C(learn_rate=0.01, max_iter=5, random_state=0).fit(X, y)
 
 
-@pytest.mark.parametrize("name", ["ITML", "MMC"])
+@pytest.mark.parametrize("name", ["ITML", "MMC", "SDML"])
 def test_pairs_fit_calibration_params_and_preprocessor(name):
     C = _compat(name)
     from mlearn._constraints import pairs_from_labels

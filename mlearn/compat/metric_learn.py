@@ -21,6 +21,10 @@ ITML               ITMLPairs                ``fit(bounds=, calibration_params=)`
 ITML_Supervised    ITML                     ``fit(bounds=)``
 MMC                MMCPairs                 ``fit(calibration_params=)``
 MMC_Supervised     MMC                      default ``tol=1e-6`` as metric-learn
+SDML               SDMLPairs                ``fit(calibration_params=)``
+SDML_Supervised    SDML                     same names
+LSML               LSMLQuadruplets          ``fit(quadruplets, weights=)``
+LSML_Supervised    LSML                     same names
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
@@ -80,6 +84,32 @@ _SPECS = {
          ("random_state", None)],
         {}, {},
     ),
+    "SDML": (
+        "SDMLPairs",
+        [("balance_param", 0.5), ("sparsity_param", 0.01), ("prior", "identity"),
+         ("verbose", False), ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
+    "SDML_Supervised": (
+        "SDML",
+        [("balance_param", 0.5), ("sparsity_param", 0.01), ("prior", "identity"),
+         ("n_constraints", None), ("verbose", False), ("preprocessor", None),
+         ("random_state", None)],
+        {}, {},
+    ),
+    "LSML": (
+        "LSMLQuadruplets",
+        [("tol", 1e-3), ("max_iter", 1000), ("prior", "identity"),
+         ("verbose", False), ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
+    "LSML_Supervised": (
+        "LSML",
+        [("tol", 1e-3), ("max_iter", 1000), ("prior", "identity"),
+         ("n_constraints", None), ("weights", None), ("verbose", False),
+         ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -93,10 +123,6 @@ _NOT_IN_MLEARN = {
     "LFDA": ("LFDA", "mlearn.KISSME or sklearn's LinearDiscriminantAnalysis"),
     "RCA": ("RCA", "mlearn.KISSME (also built from within-class scatter)"),
     "RCA_Supervised": ("RCA_Supervised", "mlearn.KISSME"),
-    "LSML": ("LSMLQuadruplets", "mlearn.ITMLPairs or mlearn.MMCPairs"),
-    "LSML_Supervised": ("LSML", "mlearn.ITML"),
-    "SDML": ("SDMLPairs", "mlearn.ITMLPairs"),
-    "SDML_Supervised": ("SDML", "mlearn.ITML"),
     "MLKR": ("MLKR", "a regression metric learner (not provided by mlearn)"),
     "SCML": ("SCMLTriplets", "mlearn.LMNN"),
     "SCML_Supervised": ("SCML", "mlearn.LMNN"),
@@ -172,7 +198,7 @@ def _make_class(name, target_name, ml_params, renames, ignored):
         "_ml_defaults": dict(ml_params),
         "_ml_unsupported": unsupported,
         "_ml_target": Target,
-        "fit": _fit,
+        "fit": _FIT.get(name, _fit),
     }
     # mlearn's code reads mlearn's names; point them at metric-learn's.
     for ml_name, ml_target in renames.items():
@@ -254,3 +280,29 @@ def _docstring(name, target_name, params, renames, unsupported):
             f"``{p}`` ({why})" for p, why in unsupported.items()) + "."]
     lines += ["", f"See :class:`mlearn.{target_name}` for the model itself."]
     return "\n".join(lines)
+
+
+def _fit_quadruplets(self, quadruplets, weights=None):
+    """Fit on quadruplets as metric-learn's ``LSML.fit(quadruplets, weights)``.
+
+    Parameters
+    ----------
+    quadruplets : array-like of shape (n_quadruplets, 4, n_features) or \
+(n_quadruplets, 4)
+        Quadruplets ``(a, b, c, d)`` with ``d(a, b) < d(c, d)`` wanted, or
+        indices resolved by ``preprocessor``.
+    weights : array-like of shape (n_quadruplets,), default=None
+        Weight of each quadruplet (mlearn's ``weights`` parameter is set to it).
+
+    Returns
+    -------
+    self
+    """
+    if weights is not None:
+        self.weights = weights
+    self._ml_target.fit(self, quadruplets)
+    return self
+
+
+# metric-learn names whose fit differs from ``_fit``'s signature
+_FIT = {"LSML": _fit_quadruplets}
