@@ -15,7 +15,7 @@ from mlearn.base import (
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._scale import scale_exponent
+from mlearn.utils._scale import scaled_differences
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -139,9 +139,7 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
         # the bounds by 2⁻²ᵏ, with the same A: solving on the scaled
         # differences gives the same A (bitwise, a power of two) without the
         # overflow or underflow of squared distances at extreme scales.
-        P64 = P.astype(np.float64, copy=False)
-        k = scale_exponent(P64)
-        V = np.ldexp(P64[:, 0] - P64[:, 1], -k)
+        k, V, P64 = scaled_differences(P)
         sign = np.where(y == 1, 1.0, -1.0)
         A0 = initial_metric(self.prior, np.ldexp(P64.reshape(-1, d), -k), rng,
                             strict_pd=True)

@@ -14,7 +14,7 @@ from mlearn.base import (
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric, sqrt_and_inverse_sqrt
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._scale import scale_exponent
+from mlearn.utils._scale import scaled_differences
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -291,9 +291,7 @@ class _BaseMMC(MahalanobisMixin, BaseEstimator):
         # L: M itself (∝ 2⁻²ᵏ) can leave float64's range where L does not. The
         # solvers normalise the start (whitened, trace one), so init's scale
         # does not matter.
-        P64 = P.astype(np.float64, copy=False)
-        k = scale_exponent(P64)
-        V = np.ldexp(P64[:, 0] - P64[:, 1], -k)
+        k, V, P64 = scaled_differences(P)
         Vs, Vd = V[y == 1], V[y == -1]
         for kind, W in (("dissimilar", Vd), ("similar", Vs)):
             if not np.any(W != 0):

@@ -10,7 +10,7 @@ bitwise the one computed without it.
 
 import numpy as np
 
-__all__ = ["scale_exponent", "spread"]
+__all__ = ["scale_exponent", "scaled_differences", "spread"]
 
 
 def _frexp_spread(A):
@@ -72,3 +72,22 @@ def scale_exponent(A):
     if r == 0.0:
         return e
     return e + int(np.round(np.log2(r)))
+
+
+def scaled_differences(P):
+    """``(k, V, P64)``: the pairs' differences ``(x_a − x_b) · 2⁻ᵏ`` (exact),
+    with ``k = scale_exponent(P)`` and ``P64`` the pairs as float64.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_pairs, 2, n_features)
+
+    Returns
+    -------
+    k : int
+    V : ndarray of shape (n_pairs, n_features)
+    P64 : ndarray of shape (n_pairs, 2, n_features)
+    """
+    P64 = np.asarray(P, dtype=np.float64)
+    k = scale_exponent(P64)
+    return k, np.ldexp(P64[:, 0] - P64[:, 1], -k), P64
