@@ -11,7 +11,7 @@ from sklearn.cluster import DBSCAN
 
 from conftest import make_blobs_data
 from mlearn import Covariance
-from mlearn.base import _best_threshold
+from mlearn.utils._calibration import best_threshold as _best_threshold
 
 
 def brute_force(d, y, strategy, min_rate=None, beta=1.0):
