@@ -9,8 +9,10 @@ from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
 from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
+from mlearn._lfda import LFDA
 from mlearn._lmnn import LMNN
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._rca import RCA, RCA_Supervised
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -22,9 +24,12 @@ __all__ = [
     "ITMLPairs",
     "KISSME",
     "KISSMEPairs",
+    "LFDA",
     "LMNN",
     "MMC",
     "MMCPairs",
+    "RCA",
+    "RCA_Supervised",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]
