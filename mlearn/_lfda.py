@@ -324,7 +324,8 @@ class LFDA(MahalanobisMixin, BaseEstimator):
         small = counts <= k
         if small.any():
             listing = ", ".join(f"{c!r} ({s})" for c, s in
-                                zip(self.classes_[small][:5], counts[small][:5]))
+                                zip(self.classes_[small][:5].tolist(),
+                                    counts[small][:5].tolist()))
             warnings.warn(
                 f"k ({k}) needs classes of more than {k} samples; the local scale "
                 f"of these classes uses their farthest neighbour: {listing}.",

@@ -199,7 +199,8 @@ class _BaseRCA(MahalanobisMixin, BaseEstimator):
 class RCA(_BaseRCA):
     """Relevant Components Analysis from chunklets.
 
-    A chunklet is a small group of points known to belong to the same (unknown)
+    ``fit(X, y)`` takes ``y`` = the chunks, a chunk id per row (``-1`` for
+    none). A chunklet is a small group of points known to belong to the same (unknown)
     class. RCA whitens the data by the average within-chunklet covariance:
     directions in which points of one chunklet vary (irrelevant variability)
     shrink, the others grow. It is closed form; the statistics stream
@@ -290,14 +291,16 @@ class RCA(_BaseRCA):
         self.n_components = n_components
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, chunks):
+    def fit(self, X, y):
         """Fit the whitening of the within-chunklet covariance.
 
         Parameters
         ----------
         X : array-like or dask array of shape (n_samples, n_features)
-        chunks : array-like or dask array of shape (n_samples,)
-            Chunk id of each row; ``-1`` for rows in no chunk.
+        y : array-like or dask array of shape (n_samples,)
+            The chunks: chunk id of each row, ``-1`` for rows in no chunk
+            (metric-learn's ``chunks``; named ``y`` as scikit-learn requires of
+            the second argument of ``fit``).
 
         Returns
         -------
@@ -305,14 +308,14 @@ class RCA(_BaseRCA):
             Fitted estimator.
         """
         if _is_dask(X):
-            return self._fit_dask(X, chunks)
-        X, chunks = validate_data(self, X, chunks, dtype=list(FLOAT_DTYPES),
+            return self._fit_dask(X, y)
+        X, chunks = validate_data(self, X, y, dtype=list(FLOAT_DTYPES),
                                   ensure_min_samples=2)
         check_n_components(self.n_components, X.shape[1])
         self._chunk_stats = chunk_statistics(X, chunks)
         return self._finalize(X.dtype, strict=True)
 
-    def partial_fit(self, X, chunks):
+    def partial_fit(self, X, y):
         """Update the statistics with a block of rows (streaming).
 
         Chunk ids refer to the same chunk across calls. The metric is
@@ -321,8 +324,8 @@ class RCA(_BaseRCA):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-        chunks : array-like of shape (n_samples,)
-            Chunk id of each row; ``-1`` for rows in no chunk.
+        y : array-like of shape (n_samples,)
+            The chunks: chunk id of each row, ``-1`` for rows in no chunk.
 
         Returns
         -------
@@ -332,7 +335,7 @@ class RCA(_BaseRCA):
         first = getattr(self, "_chunk_stats", None) is None
         if first:
             self._validate_params()
-        X, chunks = validate_data(self, X, chunks, reset=first,
+        X, chunks = validate_data(self, X, y, reset=first,
                                   dtype=list(FLOAT_DTYPES))
         check_n_components(self.n_components, X.shape[1])
         block = chunk_statistics(X, chunks)
@@ -468,10 +471,10 @@ class RCA_Supervised(_BaseRCA):
         self.classes_, codes, counts = check_classes(y)
         if counts.max() < self.chunk_size:
             largest = int(np.argmax(counts))
+            label = self.classes_[largest:largest + 1].tolist()[0]
             raise ValueError(
                 f"chunk_size ({self.chunk_size}) is larger than every class; the "
-                f"largest, {self.classes_[largest]!r}, has {counts[largest]} "
-                "samples."
+                f"largest, {label!r}, has {counts[largest]} samples."
             )
         rng = check_random_state(self.random_state)
         chunks = Constraints(codes).chunks(self.n_chunks, self.chunk_size,
