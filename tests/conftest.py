@@ -34,6 +34,7 @@ TEST_PARAMS = {
     "ITMLPairs": {"max_iter": 20},
     "MMC": {"max_iter": 20},
     "MMCPairs": {"max_iter": 20},
+    "RCA_Supervised": {"n_chunks": 3},
 }
 
 

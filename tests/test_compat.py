@@ -33,10 +33,16 @@ ML_SIGNATURES = {
                        "n_constraints": None, "init": "identity",
                        "diagonal": False, "diagonal_c": 1.0, "verbose": False,
                        "preprocessor": None, "random_state": None},
+    "LFDA": {"n_components": None, "k": None, "embedding_type": "weighted",
+             "preprocessor": None},
+    "RCA": {"n_components": None, "preprocessor": None},
+    "RCA_Supervised": {"n_components": None, "n_chunks": 100, "chunk_size": 2,
+                       "preprocessor": None, "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
            "MMC_Supervised": "MMC"}
+TARGETS.update({"LFDA": "LFDA", "RCA": "RCA", "RCA_Supervised": "RCA_Supervised"})
 
 
 def _compat(name):
@@ -155,3 +161,18 @@ def test_itml_supervised_fit_bounds():
         warnings.simplefilter("ignore")
         est = C(max_iter=20, random_state=0).fit(X, y, bounds=(0.5, 5.0))
     assert tuple(est.bounds) == (0.5, 5.0)
+
+
+def test_lfda_rca_compat_equal_mlearn():
+    X, y = load_iris(return_X_y=True)
+    a = _compat("LFDA")(n_components=2).fit(X, y)
+    b = mlearn.LFDA(n_components=2, k=3).fit(X, y)  # min(7, n_features - 1)
+    np.testing.assert_allclose(a.components_, b.components_)
+    chunks = ml.Constraints(y).chunks(n_chunks=20, chunk_size=2, random_state=0)
+    a = _compat("RCA")().fit(X, chunks)
+    np.testing.assert_allclose(a.components_, mlearn.RCA().fit(X, chunks).components_)
+    a = _compat("RCA_Supervised")(n_chunks=20, random_state=0).fit(X, y)
+    b = mlearn.RCA_Supervised(n_chunks=20, random_state=0).fit(X, y)
+    np.testing.assert_allclose(a.components_, b.components_)
+    with pytest.raises(ValueError, match="preprocessor is only supported"):
+        _compat("RCA")(preprocessor=X).fit(X, chunks)

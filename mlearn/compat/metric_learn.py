@@ -21,6 +21,10 @@ ITML               ITMLPairs                ``fit(bounds=, calibration_params=)`
 ITML_Supervised    ITML                     ``fit(bounds=)``
 MMC                MMCPairs                 ``fit(calibration_params=)``
 MMC_Supervised     MMC                      default ``tol=1e-6`` as metric-learn
+LFDA               LFDA                     default ``k=None`` (metric-learn's
+                                            ``min(7, n_features - 1)``)
+RCA                RCA                      ``fit(X, chunks)`` (positional)
+RCA_Supervised     RCA_Supervised           same parameters
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
@@ -28,7 +32,7 @@ Classes whose mlearn counterpart is not available in this build raise an
 informative ``AttributeError`` on access (the module itself always imports).
 The classes are created on first access and cached, so they pickle and clone
 like any estimator. metric-learn's learners that mlearn does not implement
-(NCA, LFDA, RCA, LSML, SDML, MLKR, SCML) raise an ``AttributeError`` naming an
+(NCA, LSML, SDML, MLKR, SCML) raise an ``AttributeError`` naming an
 alternative.
 """
 
@@ -80,6 +84,19 @@ _SPECS = {
          ("random_state", None)],
         {}, {},
     ),
+    "LFDA": (
+        "LFDA",
+        [("n_components", None), ("k", None), ("embedding_type", "weighted"),
+         ("preprocessor", None)],
+        {}, {},
+    ),
+    "RCA": ("RCA", [("n_components", None), ("preprocessor", None)], {}, {}),
+    "RCA_Supervised": (
+        "RCA_Supervised",
+        [("n_components", None), ("n_chunks", 100), ("chunk_size", 2),
+         ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -87,9 +104,6 @@ __all__ = ["Constraints", *sorted(_SPECS)]
 
 _NOT_IN_MLEARN = {
     "NCA": "sklearn.neighbors.NeighborhoodComponentsAnalysis",
-    "LFDA": "mlearn.KISSME or sklearn's LinearDiscriminantAnalysis",
-    "RCA": "mlearn.KISSME (also built from within-class scatter)",
-    "RCA_Supervised": "mlearn.KISSME",
     "LSML": "mlearn.ITMLPairs or mlearn.MMCPairs",
     "LSML_Supervised": "mlearn.ITML",
     "SDML": "mlearn.ITMLPairs",
