@@ -35,8 +35,7 @@ _RIDGE = 1e-3
 
 def _sq_distances(A, B, nA, nB):
     """Squared Euclidean distances of the rows of ``A`` and ``B``, clipped at 0."""
-    D = A @ B.T
-    D *= -2.0
+    D = (-2.0 * A) @ B.T
     D += nA[:, None]
     D += nB[None, :]
     np.maximum(D, 0.0, out=D)
@@ -81,14 +80,20 @@ def local_scatter(Xc, k):
         if len(blocks) == 1:
             kept = D  # one block: no second distance pass (partition copies)
         sigma[s:s + step] = np.sqrt(np.partition(D, k, axis=1)[:, k])
+    # D_ij / (σ_i σ_j) as two in-place scalings; a zero σ gets a zero row and
+    # column of A afterwards (its 1/σ is left at 0 to keep 0 · ∞ out).
+    inv = np.zeros(n_c)
+    np.divide(1.0, sigma, out=inv, where=sigma > 0.0)
+    zero = np.flatnonzero(sigma == 0.0)
     for s in blocks:
         D = kept if kept is not None else _sq_distances(
             Xc[s:s + step], Xc, norms[s:s + step], norms)
-        scale = np.outer(sigma[s:s + step], sigma)
-        positive = scale > 0.0
-        np.divide(D, scale, out=D, where=positive)
-        np.exp(-D, out=D)
-        D[~positive] = 0.0
+        D *= inv[s:s + step, None]
+        D *= inv[None, :]
+        np.negative(D, out=D)
+        np.exp(D, out=D)
+        D[:, zero] = 0.0
+        D[zero[(zero >= s) & (zero < s + step)] - s] = 0.0
         XB = Xc[s:s + step]
         G += (XB * D.sum(axis=1)[:, None]).T @ XB
         G -= XB.T @ (D @ Xc)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.spatial.distance import cdist
 from sklearn.datasets import load_iris, load_wine
 from sklearn.metrics import pairwise_distances
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -89,8 +90,8 @@ def test_distances_match_dense_solution(name, embedding_type):
         est = LFDA(n_components=m, embedding_type=embedding_type).fit(X, y)
         assert est.components_.shape == (m, d)
         np.testing.assert_allclose(est.eigenvalues_, lam, rtol=1e-8)
-        D_ref = pairwise_distances(X @ L_ref.T)
-        D = pairwise_distances(est.transform(X))
+        Z_ref, Z = X @ L_ref.T, est.transform(X)
+        D_ref, D = cdist(Z_ref, Z_ref), cdist(Z, Z)  # exact zeros for duplicates
         np.testing.assert_allclose(D, D_ref, rtol=1e-6, atol=1e-9 * D_ref.max())
 
 
@@ -219,3 +220,14 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # tiny classes, ridge
         check(estimator)
+
+
+def test_duplicates_with_zero_local_scale_get_zero_affinity():
+    X, y = _data("multimodal")
+    X = np.vstack([X, np.repeat(X[:1], 3, axis=0)])  # σ = 0 for k ≤ 3
+    y = np.r_[y, [0, 0, 0]]
+    _, codes = np.unique(y, return_inverse=True)
+    S_b, S_w = lfda_scatter(X, codes, 3, 2)
+    ref_b, ref_w = dense_lfda_scatter(X, y, 2)
+    np.testing.assert_allclose(S_w, ref_w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(S_b, ref_b, rtol=1e-10, atol=1e-12)
