@@ -173,6 +173,12 @@ def _lfda_components(S_b, S_w, S_t, n_components, embedding_type):
     Sw = span.T @ S_w @ span
     Sb = span.T @ S_b @ span
     w, U = np.linalg.eigh((Sw + Sw.T) / 2.0)
+    if w[-1] <= _RANK_RTOL * w_t[-1]:
+        raise ValueError(
+            "the local within-class scatter is zero: inside every class the "
+            "points coincide (or have no affinity to each other), so there is no "
+            "within-class spread to measure distances against."
+        )
     regularized = 0.0
     if w[0] <= _SW_RCOND * w[-1]:
         regularized = _RIDGE * max(w.mean(), 0.0)

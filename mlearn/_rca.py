@@ -181,6 +181,11 @@ class _BaseRCA(MahalanobisMixin, BaseEstimator):
         if self.n_chunks_ == 0:
             return self
         L, rank = rca_components(sub[1], sub[2], sub[3], self.n_components)
+        if rank == 0:
+            raise ValueError(
+                "the within-chunklet covariance is zero: the points of every chunk "
+                "coincide, so there is no within-chunk variation to whiten."
+            )
         self.rank_ = int(rank)
         d = L.shape[1]
         if rank < L.shape[0]:

@@ -211,6 +211,11 @@ def test_bad_input():
         LFDA().fit(X[:3], [0, 1, 2])
     with pytest.raises(ValueError, match=re.escape("X has no variance")):
         LFDA().fit(np.ones((6, 2)), [0, 0, 0, 1, 1, 1])
+    with pytest.raises(ValueError, match=re.escape(
+            "the local within-class scatter is zero: inside every class the points "
+            "coincide")), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        LFDA().fit([[0.0, 1], [0, 1], [1, 0], [1, 0], [2, 2]], [0, 0, 1, 1, 2])
     with pytest.raises(ValueError, match="embedding_type"):
         LFDA(embedding_type="nope").fit(X, y)
 

@@ -187,6 +187,10 @@ def test_bad_input():
     with pytest.raises(ValueError, match=re.escape(
             "n_components (5) cannot be greater than n_features (4).")):
         RCA(n_components=5).fit(X, chunks)
+    with pytest.raises(ValueError, match=re.escape(
+            "the within-chunklet covariance is zero: the points of every chunk "
+            "coincide")):
+        RCA().fit([[1.0, 2], [1, 2], [3, 4], [3, 4], [5, 5]], [0, 0, 1, 1, -1])
     y = load_iris().target
     with pytest.raises(ValueError, match=re.escape(
             "chunk_size (51) is larger than every class; the largest, 0, has 50 "
