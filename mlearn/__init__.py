@@ -9,9 +9,11 @@ from mlearn._constraints import Constraints
 from mlearn._covariance import Covariance
 from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
+from mlearn._lfda import LFDA
 from mlearn._lmnn import LMNN
 from mlearn._lsml import LSML, LSMLQuadruplets
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._rca import RCA, RCA_Supervised
 from mlearn._sdml import SDML, SDMLPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
@@ -24,6 +26,7 @@ __all__ = [
     "ITMLPairs",
     "KISSME",
     "KISSMEPairs",
+    "LFDA",
     "LMNN",
     "LSML",
     "LSMLQuadruplets",
@@ -31,6 +34,8 @@ __all__ = [
     "MMCPairs",
     "SDML",
     "SDMLPairs",
+    "RCA",
+    "RCA_Supervised",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -37,6 +37,7 @@ TEST_PARAMS = {
     # the toy pairs have large-variance noise axes, which the identity prior
     # keeps (SDML then lowers balance_param to ~1e-4 and learns little)
     "SDMLPairs": {"prior": "covariance"},
+    "RCA_Supervised": {"n_chunks": 3},
 }
 
 

@@ -44,12 +44,18 @@ ML_SIGNATURES = {
     "LSML_Supervised": {"tol": 1e-3, "max_iter": 1000, "prior": "identity",
                         "n_constraints": None, "weights": None, "verbose": False,
                         "preprocessor": None, "random_state": None},
+    "LFDA": {"n_components": None, "k": None, "embedding_type": "weighted",
+             "preprocessor": None},
+    "RCA": {"n_components": None, "preprocessor": None},
+    "RCA_Supervised": {"n_components": None, "n_chunks": 100, "chunk_size": 2,
+                       "preprocessor": None, "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
            "MMC_Supervised": "MMC"}
 TARGETS.update({"SDML": "SDMLPairs", "SDML_Supervised": "SDML",
                 "LSML": "LSMLQuadruplets", "LSML_Supervised": "LSML"})
+TARGETS.update({"LFDA": "LFDA", "RCA": "RCA", "RCA_Supervised": "RCA_Supervised"})
 
 
 def _compat(name):
@@ -189,3 +195,16 @@ def test_every_learner_is_reachable_from_compat():
     for name, _ in all_estimators():
         assert name in targets | mlearn_only, (
             f"mlearn.{name} has no metric-learn name in compat._SPECS")
+def test_lfda_rca_compat_equal_mlearn():
+    X, y = load_iris(return_X_y=True)
+    a = _compat("LFDA")(n_components=2).fit(X, y)
+    b = mlearn.LFDA(n_components=2, k=3).fit(X, y)  # min(7, n_features - 1)
+    np.testing.assert_allclose(a.components_, b.components_)
+    chunks = ml.Constraints(y).chunks(n_chunks=20, chunk_size=2, random_state=0)
+    a = _compat("RCA")().fit(X, chunks)
+    np.testing.assert_allclose(a.components_, mlearn.RCA().fit(X, chunks).components_)
+    a = _compat("RCA_Supervised")(n_chunks=20, random_state=0).fit(X, y)
+    b = mlearn.RCA_Supervised(n_chunks=20, random_state=0).fit(X, y)
+    np.testing.assert_allclose(a.components_, b.components_)
+    with pytest.raises(ValueError, match="preprocessor is only supported"):
+        _compat("RCA")(preprocessor=X).fit(X, chunks)

@@ -25,15 +25,18 @@ SDML               SDMLPairs                ``fit(calibration_params=)``
 SDML_Supervised    SDML                     same names
 LSML               LSMLQuadruplets          ``fit(quadruplets, weights=)``
 LSML_Supervised    LSML                     same names
+LFDA               LFDA                     default ``k=None`` (metric-learn's
+                                            ``min(7, n_features - 1)``)
+RCA                RCA                      ``fit(X, chunks)`` (positional)
+RCA_Supervised     RCA_Supervised           same parameters
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
 Classes whose mlearn counterpart is not available in this build raise an
 informative ``AttributeError`` on access (the module itself always imports).
 The classes are created on first access and cached, so they pickle and clone
-like any estimator. metric-learn's learners that mlearn does not implement
-(NCA, LFDA, RCA, LSML, SDML, MLKR, SCML) raise an ``AttributeError`` naming an
-alternative.
+like any estimator. A metric-learn learner that this build does not map (see
+``_NOT_IN_MLEARN``) raises an ``AttributeError`` naming an alternative.
 """
 
 import inspect
@@ -110,6 +113,19 @@ _SPECS = {
          ("preprocessor", None), ("random_state", None)],
         {}, {},
     ),
+    "LFDA": (
+        "LFDA",
+        [("n_components", None), ("k", None), ("embedding_type", "weighted"),
+         ("preprocessor", None)],
+        {}, {},
+    ),
+    "RCA": ("RCA", [("n_components", None), ("preprocessor", None)], {}, {}),
+    "RCA_Supervised": (
+        "RCA_Supervised",
+        [("n_components", None), ("n_chunks", 100), ("chunk_size", 2),
+         ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -120,9 +136,6 @@ __all__ = ["Constraints", *sorted(_SPECS)]
 # fails when mlearn exports the target but the name is still listed here.
 _NOT_IN_MLEARN = {
     "NCA": ("NCA", "sklearn.neighbors.NeighborhoodComponentsAnalysis"),
-    "LFDA": ("LFDA", "mlearn.KISSME or sklearn's LinearDiscriminantAnalysis"),
-    "RCA": ("RCA", "mlearn.KISSME (also built from within-class scatter)"),
-    "RCA_Supervised": ("RCA_Supervised", "mlearn.KISSME"),
     "MLKR": ("MLKR", "a regression metric learner (not provided by mlearn)"),
     "SCML": ("SCMLTriplets", "mlearn.LMNN"),
     "SCML_Supervised": ("SCML", "mlearn.LMNN"),
