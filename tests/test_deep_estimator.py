@@ -1,6 +1,8 @@
 """DeepMetricEmbedding: scikit-learn contract, determinism, training, errors."""
 
 import pickle
+import re
+import threading
 
 import numpy as np
 import pytest
@@ -277,3 +279,118 @@ def test_errors(blobs):
         _small().fit(X, y).transform(X[:, :3])
     with pytest.raises(FloatingPointError, match="lower lr"):
         _small(lr=1e30, optimizer="sgd", loss="center").fit(X * 1e20, y)
+
+
+def test_device_is_validated_at_fit(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match=re.escape(
+            "device='gpu7' is not a torch device name; available here: 'auto', "
+            "'cpu'")):
+        _small(device="gpu7").fit(X, y)
+    if not torch.cuda.is_available():
+        for name in ("cuda", "cuda:0"):
+            with pytest.raises(ValueError, match=re.escape(
+                    f"device={name!r} is not available")) as info:
+                _small(device=name).fit(X, y)
+            assert "available here: 'auto', 'cpu'" in str(info.value)
+    else:
+        n = torch.cuda.device_count()
+        with pytest.raises(ValueError, match=re.escape(
+                f"device='cuda:{n}' does not exist: torch sees {n} cuda")):
+            _small(device=f"cuda:{n}").fit(X, y)
+    with pytest.raises(ValueError, match="device='meta' is not available"):
+        _small(device="meta").fit(X, y)
+    est = _small(device="cpu").fit(X, y)
+    assert est.device_ == torch.device("cpu")
+    assert est.transform(X).shape == (X.shape[0], 4)
+
+
+class _DropoutNet(torch.nn.Module):
+    """Randomness at init and at every training forward pass."""
+
+    def __init__(self, in_features):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(in_features, 16), torch.nn.ReLU(),
+            torch.nn.Dropout(0.3), torch.nn.Linear(16, 4))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_threaded_fits_equal_sequential_fits_bitwise(blobs):
+    # Each fit draws its initialisation, proxies and dropout masks from torch's
+    # process-wide generator; fits in threads must not reseed or consume each
+    # other's stream (nor the caller's).
+    X, y = blobs
+
+    def make(seed):
+        return DeepMetricEmbedding(_DropoutNet, loss="proxy_nca", max_epochs=4,
+                                   batch_size=16, random_state=seed,
+                                   device="cpu")
+
+    sequential = [make(seed).fit(X, y).transform(X) for seed in range(4)]
+    torch.manual_seed(7)
+    expected_global = torch.rand(2)
+    torch.manual_seed(7)
+    threaded = [None] * 4
+    barrier = threading.Barrier(4)
+
+    def run(seed):
+        barrier.wait()
+        threaded[seed] = make(seed).fit(X, y).transform(X)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(sequential, threaded):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(sequential[0], sequential[1])
+    np.testing.assert_array_equal(torch.rand(2), expected_global)
+
+
+class _PMLStyleTriplet(torch.nn.Module):
+    """pytorch-metric-learning's calling convention, ``forward(embeddings,
+    labels=None, indices_tuple=None, ref_emb=None, ref_labels=None)``, without
+    mlearn's ``accepts_miner`` flag; records what it was given."""
+
+    def __init__(self, margin=0.2):
+        super().__init__()
+        self.margin = margin
+        self.seen = []
+
+    def forward(self, embeddings, labels=None, indices_tuple=None, ref_emb=None,
+                ref_labels=None):
+        self.seen.append(indices_tuple)
+        a, p, n = indices_tuple
+        x = torch.nn.functional.normalize(embeddings, dim=1)
+        d_ap = (x[a] - x[p]).norm(dim=1)
+        d_an = (x[a] - x[n]).norm(dim=1)
+        return torch.relu(d_ap - d_an + self.margin).mean()
+
+
+class _TwoArgLoss(torch.nn.Module):
+    def forward(self, embeddings, labels):
+        x = torch.nn.functional.normalize(embeddings, dim=1)
+        same = (labels[:, None] == labels[None, :]).to(x.dtype)
+        return ((x @ x.T - same) ** 2).mean()
+
+
+def test_foreign_losses_with_and_without_miners(blobs):
+    X, y = blobs
+    est = _small(loss=_PMLStyleTriplet(), miner="batch_hard").fit(X, y)
+    seen = est.loss_.seen
+    assert len(seen) == 3 * 4  # 3 epochs of ceil(120 / 32) batches
+    for tuples in seen:
+        a, p, n = tuples
+        assert a.numel() > 0 and a.shape == p.shape == n.shape
+    assert est.n_iter_ == 3 and np.isfinite(est.transform(X)).all()
+    # a loss of (embeddings, labels) only: trains without a miner, refused with
+    est = _small(loss=_TwoArgLoss()).fit(X, y)
+    assert np.isfinite(est.transform(X)).all()
+    with pytest.raises(ValueError, match=re.escape(
+            "loss _TwoArgLoss does not use mined tuples (it takes no "
+            "indices_tuple argument); set miner=None.")):
+        _small(loss=_TwoArgLoss(), miner="batch_hard").fit(X, y)

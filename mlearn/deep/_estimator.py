@@ -4,6 +4,7 @@ behind scikit-learn's transformer API."""
 import contextlib
 import copy
 import inspect
+import threading
 import time
 from numbers import Integral, Real
 
@@ -73,14 +74,105 @@ class MLP(torch.nn.Module):
         return self.net(x)
 
 
+# torch's thread count is process-wide: concurrent fits (threads) share one
+# saved value, restored when the last of them leaves.
+_THREADS_LOCK = threading.Lock()
+_THREADS_STATE = {"users": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _torch_threads(n):
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
+    with _THREADS_LOCK:
+        if _THREADS_STATE["users"] == 0:
+            _THREADS_STATE["saved"] = torch.get_num_threads()
+        _THREADS_STATE["users"] += 1
+        torch.set_num_threads(int(n))
     try:
         yield
     finally:
-        torch.set_num_threads(old)
+        with _THREADS_LOCK:
+            _THREADS_STATE["users"] -= 1
+            if _THREADS_STATE["users"] == 0:
+                torch.set_num_threads(_THREADS_STATE["saved"])
+
+
+# torch draws initialisations and dropout masks from one process-wide generator
+# per device. Each estimator keeps its own generator states and swaps them in,
+# under this lock, only around the code that draws (building, forward passes),
+# so fits in concurrent threads cannot reseed or consume each other's stream.
+_RNG_LOCK = threading.RLock()
+
+
+def _new_rng_states(seed, device):
+    states = {"cpu": torch.Generator().manual_seed(seed).get_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.Generator(device=device).manual_seed(seed).get_state()
+    return states
+
+
+@contextlib.contextmanager
+def _own_rng(est):
+    """Run the block on ``est``'s own torch random streams; the global ones
+    are left as they were."""
+    device = est.device_
+    with _RNG_LOCK:
+        saved_cpu = torch.get_rng_state()
+        torch.set_rng_state(est._rng_states["cpu"])
+        if "cuda" in est._rng_states:
+            saved_cuda = torch.cuda.get_rng_state(device)
+            torch.cuda.set_rng_state(est._rng_states["cuda"], device)
+        try:
+            yield
+        finally:
+            est._rng_states["cpu"] = torch.get_rng_state()
+            torch.set_rng_state(saved_cpu)
+            if "cuda" in est._rng_states:
+                est._rng_states["cuda"] = torch.cuda.get_rng_state(device)
+                torch.cuda.set_rng_state(saved_cuda, device)
+
+
+def _available_devices():
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _resolve_device(device):
+    """``device`` as a ``torch.device`` that torch can use here, or a ValueError
+    naming it and the devices available."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    available = ", ".join(repr(d) for d in ["auto"] + _available_devices())
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device name; available here: "
+            f"{available}.") from None
+    if dev.type == "cpu":
+        return dev
+    backend = getattr(torch, dev.type, None)
+    if dev.type == "mps":
+        backend = getattr(torch.backends, "mps", None)
+    is_available = getattr(backend, "is_available", None)
+    if is_available is None or not is_available():
+        why = ""
+        if dev.type == "cuda":
+            why = (" (this torch is built without CUDA)" if torch.version.cuda is None
+                   else " (torch sees no CUDA GPU)")
+        raise ValueError(
+            f"device={device!r} is not available{why}; available here: "
+            f"{available}.")
+    count = getattr(backend, "device_count", None)
+    if dev.index is not None and count is not None and dev.index >= count():
+        raise ValueError(
+            f"device={device!r} does not exist: torch sees {count()} {dev.type} "
+            f"device(s); available here: {available}.")
+    return dev
 
 
 class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
@@ -139,7 +231,9 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     scoring : {'precision_at_1', 'r_precision', 'map_at_r'}, default='precision_at_1'
         What ``score`` and the validation report.
     device : str, default='auto'
-        'auto' uses CUDA when available, else the CPU.
+        'auto' uses CUDA when available, else the CPU; otherwise a torch
+        device name ('cpu', 'cuda', 'cuda:1', 'mps'), checked at ``fit``: a
+        device torch cannot use here raises a ValueError listing those it can.
     n_threads : int, default=1
         torch CPU threads used during ``fit``/``transform`` (restored after);
         more than the physical cores oversubscribes them.
@@ -147,9 +241,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         Continue training the fitted module (and loss, optimizer state) on the
         next ``fit`` instead of starting over.
     random_state : int, RandomState instance or None, default=None
-        Seeds the module initialisation, the batches and the loss's proxies;
-        the same seed gives the same embeddings on the CPU. The global torch
-        RNG state is left as it was.
+        Seeds the module initialisation, the batches, the loss's proxies and
+        the module's own randomness (dropout), drawn from random streams of the
+        estimator's own: the same seed gives the same embeddings on the CPU,
+        also when several fits run in concurrent threads. The global torch RNG
+        state is left as it was.
     verbose : int, default=0
         1 shows a progress bar (tqdm; renders in Jupyter) with the epoch loss
         and the validation score.
@@ -160,6 +256,8 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     ----------
     module_ : nn.Module
         The trained network (in eval mode).
+    device_ : torch.device
+        Where the module lives (the CPU after unpickling).
     loss_ : nn.Module
         The loss with its trained parameters (proxies, ...).
     classes_ : ndarray
@@ -288,16 +386,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 f"fitted on samples of shape {self._input_shape}.")
         return (X, y) if y is not None else X
 
-    def _device(self):
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
     # -- building -----------------------------------------------------------
 
-    def _build(self, X, n_classes, seed):
-        """Fresh module, loss, miner and optimizer (seeded)."""
-        torch.manual_seed(seed)
+    def _build(self, X, n_classes):
+        """Fresh module, loss, miner and optimizer, drawn from the estimator's
+        own random streams."""
         params = self._sub_params("module__")
         if self.module is None or isinstance(self.module, type):
             cls = MLP if self.module is None else self.module
@@ -314,11 +407,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                     "module__* parameters are given but module is an instance; "
                     f"pass the class instead ({sorted(params)}).")
             module = copy.deepcopy(self.module)
-        module = module.to(self._device())
+        module = module.to(self.device_)
         module.train()
         with torch.no_grad():
             module.eval()
-            probe = module(_tensor(X[:2], self._device()))
+            probe = module(_tensor(X[:2], self.device_))
             module.train()
         if probe.ndim != 2:
             raise ValueError(
@@ -342,7 +435,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"the loss has {loss.n_classes} class vectors but y has "
                     f"{n_classes} classes.")
-        loss = loss.to(self._device())
+        loss = loss.to(self.device_)
 
         miner_params = self._sub_params("miner__")
         if self.miner is None:
@@ -350,10 +443,10 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 raise ValueError("miner__* parameters are given but miner is None.")
             miner = None
         else:
-            if not getattr(loss, "accepts_miner", False):
+            if not _accepts_miner(loss):
                 raise ValueError(
-                    f"loss {type(loss).__name__} does not use mined tuples; "
-                    "set miner=None.")
+                    f"loss {type(loss).__name__} does not use mined tuples (it "
+                    "takes no indices_tuple argument); set miner=None.")
             miner = (MINERS[self.miner](**miner_params)
                      if isinstance(self.miner, str) else self.miner)
 
@@ -372,16 +465,19 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 for i in range(0, codes.shape[0], self.batch_size)]
 
     def _run_epoch(self, X, codes, rng):
-        device = self._device()
+        device = self.device_
         self.module_.train()
         self.loss_.train()
         total, n_batches = 0.0, 0
         for idx in self._batches(codes, rng):
             xb = _tensor(X[idx], device)
             yb = _tensor(codes[idx], device, torch.long)
-            emb = self.module_(xb)
-            tuples = None if self._miner is None else self._miner(emb, yb)
-            value = self.loss_(emb, yb, tuples)
+            with _own_rng(self):
+                emb = self.module_(xb)
+                if self._miner is None:
+                    value = self.loss_(emb, yb)
+                else:
+                    value = self.loss_(emb, yb, self._miner(emb, yb))
             if not torch.isfinite(value):
                 raise FloatingPointError(
                     f"the loss became {value.item()} at epoch {self.n_iter_ + 1}; "
@@ -413,9 +509,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
 
         rs = check_random_state(self.random_state)
         if first:
+            self.device_ = _resolve_device(self.device)
             self.classes_, codes = self._encode(y, classes)
             self._seed = int(rs.randint(np.iinfo(np.int32).max))
             self._rng = np.random.RandomState(self._seed)
+            self._rng_states = _new_rng_states(self._seed, self.device_)
             self.n_iter_ = 0
             self.history_ = []
         else:
@@ -425,10 +523,10 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
             X, X_val, codes, y_val = train_test_split(
                 X, codes, test_size=self.validation_fraction, stratify=codes,
                 random_state=self._rng)
-        with _torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
+        with _torch_threads(self.n_threads):
             if first:
-                self._build(X, self.classes_.shape[0], self._seed)
-            torch.manual_seed(self._seed + self.n_iter_)
+                with _own_rng(self):
+                    self._build(X, self.classes_.shape[0])
             bar = tqdm(total=epochs, disable=not self.verbose,
                        desc=type(self).__name__)
             for _ in range(epochs):
@@ -495,7 +593,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     # -- inference ----------------------------------------------------------
 
     def _embed(self, X, batch_size=1024):
-        device = self._device()
+        device = self.device_
         out = []
         with torch.no_grad():
             for start in range(0, X.shape[0], batch_size):
@@ -578,6 +676,9 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         for key in ("module_", "loss_"):
             if key in state:
                 state[key] = copy.deepcopy(state[key]).cpu()
+        if "device_" in state:
+            state["device_"] = torch.device("cpu")
+            state["_rng_states"] = {"cpu": state["_rng_states"]["cpu"]}
         state.pop("_optimizer", None)
         return state
 
@@ -597,6 +698,27 @@ def _make_optimizer(est):
         groups.append({"params": extra, "lr": est.lr * est.loss_lr_multiplier})
     return opt_cls(groups, lr=est.lr, weight_decay=est.weight_decay,
                    **est._sub_params("optimizer__"))
+
+
+def _accepts_miner(loss):
+    """Whether ``loss`` takes mined tuples: mlearn's losses say so with
+    ``accepts_miner``; any other loss (pytorch-metric-learning's, your own) if
+    its ``forward`` has an ``indices_tuple`` parameter or a third positional
+    one, as ``forward(embeddings, labels, indices_tuple=None, ...)`` has."""
+    flag = getattr(loss, "accepts_miner", None)
+    if flag is not None:
+        return bool(flag)
+    try:
+        params = inspect.signature(loss.forward).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = 0
+    for p in params:
+        if p.name == "indices_tuple" or p.kind is p.VAR_POSITIONAL:
+            return True
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional >= 3
 
 
 def _tensor(a, device, dtype=torch.float32):
