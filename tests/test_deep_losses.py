@@ -25,9 +25,11 @@ from mlearn.deep import (  # noqa: E402
     CenterLoss,
     ContrastiveLoss,
     CosFaceLoss,
+    CrossEntropyLoss,
     LiftedStructureLoss,
     MPerClassSampler,
     MultiSimilarityLoss,
+    NormalizedSoftmaxLoss,
     NPairsLoss,
     ProxyAnchorLoss,
     ProxyNCALoss,
@@ -114,6 +116,8 @@ REFERENCE_ROWS = {
                   1.8848171770, 0.3232139678),
     "proxy_anchor": (lambda: _set(ProxyAnchorLoss(4, 4), proxies=_P),
                      53.6672643280, 9.4081720291),
+    "normalized_softmax": (lambda: _set(NormalizedSoftmaxLoss(4, 4), W=_P.T),
+                           13.0112494034, 3.7355266888),
     "cosface_s64": (lambda: _set(CosFaceLoss(4, 4), W=_P.T),
                     60.6412843924, 12.9929325693),
     "cosface_s30": (lambda: _set(CosFaceLoss(4, 4, scale=30), W=_P.T),
@@ -577,6 +581,42 @@ def test_cosface_naive(seed, kw):
     _check_naive(loss, emb, labels, lambda e: naive_cosface(e, labels, W, **kw))
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_normalized_softmax_naive(seed):
+    emb, labels, C, g = _class_case(seed)
+    W = torch.randn(emb.shape[1], C, generator=g, dtype=DT)
+    for T in (0.05, 0.3):
+        loss = _set(NormalizedSoftmaxLoss(C, emb.shape[1], temperature=T), W=W)
+        _check_naive(loss, emb, labels,
+                     lambda e: _naive_margin_softmax(e, labels, W, lambda c: c,
+                                                     1.0 / T))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_entropy_naive(seed):
+    emb, labels, C, g = _class_case(seed)
+    W = torch.randn(C, emb.shape[1], generator=g, dtype=DT)
+    b = torch.randn(C, generator=g, dtype=DT)
+    loss = CrossEntropyLoss(C, emb.shape[1]).to(DT)
+    with torch.no_grad():
+        loss.classifier.weight.copy_(W)
+        loss.classifier.bias.copy_(b)
+
+    def naive(e):  # -log softmax(W x + b)_y, one sample at a time, no scaling
+        total = 0.0
+        for i in range(len(e)):
+            logits = [W[c] @ e[i] + b[c] for c in range(C)]
+            y = int(labels[i])
+            total = total - torch.log(torch.exp(logits[y])
+                                      / sum(torch.exp(z) for z in logits))
+        return total / len(e)
+
+    _check_naive(loss, emb, labels, naive)
+    # the classifier's weights get gradients too (they are trained)
+    loss(emb, labels).backward()
+    assert loss.classifier.weight.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("margin", [0.5, 1.2])
 def test_arcface_naive(seed, margin):
@@ -1034,6 +1074,8 @@ def test_against_pytorch_metric_learning():
          _set(L.ProxyAnchorLoss(C, D, margin=0.2, alpha=16.0), proxies=proxies)),
         (_set(CosFaceLoss(C, D, margin=0.3, scale=20.0), W=W),
          _set(L.CosFaceLoss(C, D, margin=0.3, scale=20.0), W=W)),
+        (_set(NormalizedSoftmaxLoss(C, D, temperature=0.1), W=W),
+         _set(L.NormalizedSoftmaxLoss(C, D, temperature=0.1), W=W)),
         (_set(ArcFaceLoss(C, D, margin=math.radians(20.0), scale=20.0), W=W),
          _set(L.ArcFaceLoss(C, D, margin=20.0, scale=20.0), W=W)),
         # 100 deg puts targets past pi - m: the cos(theta) - m sin(m) branch

@@ -32,10 +32,12 @@ __all__ = [
     "CenterLoss",
     "ContrastiveLoss",
     "CosFaceLoss",
+    "CrossEntropyLoss",
     "LiftedStructureLoss",
     "MetricLoss",
     "MultiSimilarityLoss",
     "NPairsLoss",
+    "NormalizedSoftmaxLoss",
     "ProxyAnchorLoss",
     "ProxyNCALoss",
     "SoftTripleLoss",
@@ -615,6 +617,67 @@ class _MarginSoftmax(_ClassLoss):
         return F.cross_entropy(self._scale(logits, embeddings), labels)
 
 
+class NormalizedSoftmaxLoss(_MarginSoftmax):
+    r"""Normalized softmax (Zhai & Wu, 2019): softmax cross-entropy on the
+    cosines to L2-normalised class weights, divided by a temperature,
+
+    .. math::
+        L = \operatorname{mean}_i -\log \frac{e^{\cos\theta_{i y_i} / T}}
+            {\sum_c e^{\cos\theta_{i c} / T}}
+
+    — a baseline of Musgrave et al. (2020), "A metric learning reality check".
+    It is :class:`CosFaceLoss` with ``margin=0`` and ``scale=1/T``;
+    ``temperature`` follows pytorch-metric-learning's
+    ``NormalizedSoftmaxLoss`` (default 0.05).
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    temperature : float, default=0.05
+
+    Attributes
+    ----------
+    W : Parameter of shape (embedding_dim, n_classes)
+    """
+
+    def __init__(self, n_classes, embedding_dim, temperature=0.05):
+        super().__init__(n_classes, embedding_dim, 0.0, 1.0 / temperature)
+        self.temperature = temperature
+
+    def _target_logit(self, cos, embeddings):
+        return cos
+
+
+class CrossEntropyLoss(_ClassLoss):
+    r"""Plain softmax cross-entropy through a linear classifier trained
+    alongside the network: ``W x + b`` on the *unnormalised* embeddings,
+
+    .. math::
+        L = \operatorname{mean}_i -\log \frac{e^{w_{y_i}^\top x_i + b_{y_i}}}
+            {\sum_c e^{w_c^\top x_i + b_c}}
+
+    — the classification baseline of Musgrave et al. (2020), "A metric learning
+    reality check"; the embeddings (the classifier's input) are what
+    ``transform`` returns. Unlike ``torch.nn.CrossEntropyLoss`` it owns the
+    classifier, so it takes embeddings, not logits.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+
+    Attributes
+    ----------
+    classifier : nn.Linear
+    """
+
+    def __init__(self, n_classes, embedding_dim):
+        super().__init__(n_classes, embedding_dim)
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        return F.cross_entropy(self.classifier(embeddings), labels)
+
+
 class CosFaceLoss(_MarginSoftmax):
     r"""CosFace / AM-Softmax (Wang et al., 2018): logits
     :math:`s\,(\cos\theta_c - m\,[c = y])`.
@@ -716,6 +779,8 @@ LOSSES = {
     "proxy_anchor": ProxyAnchorLoss,
     "soft_triple": SoftTripleLoss,
     "center": CenterLoss,
+    "cross_entropy": CrossEntropyLoss,
+    "normalized_softmax": NormalizedSoftmaxLoss,
     "cosface": CosFaceLoss,
     "am_softmax": _am_softmax,
     "sphereface": SphereFaceLoss,
