@@ -394,3 +394,137 @@ def test_foreign_losses_with_and_without_miners(blobs):
             "loss _TwoArgLoss does not use mined tuples (it takes no "
             "indices_tuple argument); set miner=None.")):
         _small(loss=_TwoArgLoss(), miner="batch_hard").fit(X, y)
+
+
+def _mlp_early_stop(scores, n_iter_no_change, tol):
+    """scikit-learn MLP's early-stopping rule, replayed on recorded scores:
+    (epochs run, best epoch, best score)."""
+    best, best_epoch, count = -np.inf, None, 0
+    for epoch, score in enumerate(scores, 1):
+        count = count + 1 if score < best + tol else 0
+        if score > best:
+            best, best_epoch = score, epoch
+        if count > n_iter_no_change:
+            return epoch, best_epoch, best
+    return len(scores), best_epoch, best
+
+
+def test_early_stopping_follows_mlp_rule_and_keeps_best_weights(blobs):
+    X, y = blobs
+    common = dict(scoring="map_at_r", lr=0.05, batch_size=16)
+    est = _small(early_stopping=True, n_iter_no_change=2, tol=1e-3,
+                 max_epochs=40, **common).fit(X, y)
+    scores = [h["val_score"] for h in est.history_]
+    stop, best_epoch, best = _mlp_early_stop(scores, 2, 1e-3)
+    assert est.n_iter_ == stop == len(scores) < 40
+    assert best_epoch < stop  # the last epochs were undone
+    assert est.best_validation_score_ == best
+    # the kept weights are those after `best_epoch` epochs of the same run
+    # (same 10 % hold-out, same batches)
+    ref = _small(validation_fraction=0.1, max_epochs=best_epoch, **common).fit(X, y)
+    np.testing.assert_array_equal(est.transform(X), ref.transform(X))
+    assert ref.best_validation_score_ is None
+    twin = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(twin.transform(X), est.transform(X))
+    assert clone(est).get_params()["early_stopping"] is True
+    search = GridSearchCV(_small(early_stopping=True, max_epochs=4),
+                          {"n_iter_no_change": [1, 2]}, cv=2).fit(X, y)
+    assert search.best_estimator_.n_iter_ <= 4
+    # a hold-out without two samples of any class has no retrieval score
+    with pytest.raises(ValueError, match=re.escape(
+            "validation_fraction=0.1 holds out 4 samples, none of whose classes "
+            "appears twice")):
+        _small(early_stopping=True).fit(X[:40], y[:40])
+    # partial_fit does not stop early (scikit-learn's MLP neither)
+    est = _small(early_stopping=True).partial_fit(X, y)
+    assert est.n_iter_ == 1 and est.best_validation_score_ is None
+
+
+def test_lr_scheduler_options(blobs):
+    X, y = blobs
+    lr, E = 0.01, 5
+    cosine = _small(lr=lr, max_epochs=E, lr_scheduler="cosine").fit(X, y)
+    np.testing.assert_allclose(
+        [h["lr"] for h in cosine.history_],
+        [lr * (1 + np.cos(np.pi * t / E)) / 2 for t in range(E)], rtol=1e-12)
+    step = _small(lr=lr, max_epochs=E, lr_scheduler="step",
+                  lr_scheduler__step_size=2, lr_scheduler__gamma=0.5).fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in step.history_],
+                               [lr * 0.5 ** (t // 2) for t in range(E)], rtol=1e-12)
+    expo = _small(lr=lr, max_epochs=E,
+                  lr_scheduler=torch.optim.lr_scheduler.ExponentialLR,
+                  lr_scheduler__gamma=0.9)
+    # clone, GridSearchCV and pickle carry the scheduler and its parameters
+    assert clone(expo).get_params()["lr_scheduler__gamma"] == 0.9
+    expo.fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in expo.history_],
+                               [lr * 0.9**t for t in range(E)], rtol=1e-12)
+    twin = pickle.loads(pickle.dumps(expo))
+    np.testing.assert_array_equal(twin.transform(X), expo.transform(X))
+    search = GridSearchCV(_small(lr_scheduler="cosine", max_epochs=2),
+                          {"lr_scheduler__eta_min": [0.0, 1e-4]}, cv=2).fit(X, y)
+    assert search.best_estimator_.lr_scheduler__eta_min in (0.0, 1e-4)
+    # the schedule continues over a warm start
+    warm = _small(lr=lr, max_epochs=2, lr_scheduler="step",
+                  lr_scheduler__step_size=1, warm_start=True).fit(X, y)
+    warm.fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in warm.history_],
+                               [lr * 0.1**t for t in range(4)], rtol=1e-12)
+    plateau = _small(validation_fraction=0.2,
+                     lr_scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau).fit(X, y)
+    assert plateau._scheduler.mode == "max"  # it watches the validation score
+    with pytest.raises(ValueError, match="lr_scheduler__\\* parameters are given"):
+        _small(lr_scheduler__gamma=0.5).fit(X, y)
+    with pytest.raises(TypeError, match="lr_scheduler must be"):
+        _small(lr_scheduler=dict).fit(X, y)
+
+
+def test_verbose_one_progress_line(blobs, capsys):
+    X, y = blobs
+    _small(max_epochs=4, verbose=1).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.count("\n") == 1 and out.err.endswith("\n")  # one line
+    frames = [f for f in out.err.strip().split("\r") if f]
+    assert len(frames) <= 4 + 2  # drawn at start, once per epoch, at close
+    assert "4/4" in frames[-1] and "loss=" in frames[-1]
+
+
+def test_verbose_in_jupyter_without_ipywidgets_does_not_warn(blobs, capsys,
+                                                             monkeypatch):
+    # tqdm.auto in a kernel without ipywidgets warns "IProgress not found";
+    # the head then draws the text bar instead.
+    import sys
+    import types
+    import warnings
+
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets"
+                        else real(name, *a))
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _small(max_epochs=2, verbose=1).fit(X, y)
+    assert "2/2" in capsys.readouterr().err
+
+
+def test_verbose_zero_prints_nothing_and_draws_no_bar(blobs, capsys, monkeypatch):
+    # torch itself imports tqdm (torch.hub); verbose=0 must not reach for a
+    # progress bar at all: block every tqdm front end and expect silence.
+    import sys
+
+    for name in ("tqdm.auto", "tqdm.std", "tqdm.notebook", "tqdm.autonotebook"):
+        monkeypatch.setitem(sys.modules, name, None)
+    X, y = blobs
+    _small(max_epochs=2, validation_fraction=0.25).fit(X, y).transform(X)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    with pytest.raises(ImportError):
+        _small(max_epochs=1, verbose=1).fit(X, y)
