@@ -490,20 +490,34 @@ def test_verbose_one_progress_line(blobs, capsys):
     assert "4/4" in frames[-1] and "loss=" in frames[-1]
 
 
-def test_verbose_in_jupyter_without_ipywidgets_does_not_warn(blobs, capsys,
-                                                             monkeypatch):
-    # tqdm.auto in a kernel without ipywidgets warns "IProgress not found";
-    # the head then draws the text bar instead.
+def test_verbose_in_jupyter_without_ipywidgets_one_updated_output(
+        blobs, capsys, monkeypatch):
+    # tqdm.auto in a kernel without ipywidgets warns "IProgress not found" and
+    # appends one stderr output per refresh (a saved notebook shows them all);
+    # the head shows one cell output and replaces it at each epoch.
+    import importlib.util
     import sys
     import types
     import warnings
 
-    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
-    fake = types.ModuleType("IPython")
-    fake.get_ipython = lambda: shell
-    monkeypatch.setitem(sys.modules, "IPython", fake)
-    import importlib.util
+    shown = []
 
+    class Handle:
+        def update(self, obj, raw=False):
+            shown[-1] = obj["text/plain"]
+
+    def display(obj, raw=False, display_id=False):
+        assert raw and display_id
+        shown.append(obj["text/plain"])
+        return Handle()
+
+    ipython = types.ModuleType("IPython")
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
+    ipython.get_ipython = lambda: shell
+    ipython_display = types.ModuleType("IPython.display")
+    ipython_display.display = display
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "ipywidgets"
@@ -512,7 +526,10 @@ def test_verbose_in_jupyter_without_ipywidgets_does_not_warn(blobs, capsys,
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _small(max_epochs=2, verbose=1).fit(X, y)
-    assert "2/2" in capsys.readouterr().err
+    assert len(shown) == 1
+    assert "2/2" in shown[0] and "loss=" in shown[0] and "\r" not in shown[0]
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
 
 
 def test_verbose_zero_prints_nothing_and_draws_no_bar(blobs, capsys, monkeypatch):
