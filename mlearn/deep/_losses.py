@@ -625,7 +625,8 @@ class NormalizedSoftmaxLoss(_MarginSoftmax):
         L = \operatorname{mean}_i -\log \frac{e^{\cos\theta_{i y_i} / T}}
             {\sum_c e^{\cos\theta_{i c} / T}}
 
-    — a baseline of Musgrave et al. (2020), "A metric learning reality check".
+    — a classification baseline that metric-learning losses are measured
+    against (e.g. Musgrave et al., 2020, "A metric learning reality check").
     It is :class:`CosFaceLoss` with ``margin=0`` and ``scale=1/T``;
     ``temperature`` follows pytorch-metric-learning's
     ``NormalizedSoftmaxLoss`` (default 0.05).
@@ -656,10 +657,10 @@ class CrossEntropyLoss(_ClassLoss):
         L = \operatorname{mean}_i -\log \frac{e^{w_{y_i}^\top x_i + b_{y_i}}}
             {\sum_c e^{w_c^\top x_i + b_c}}
 
-    — the classification baseline of Musgrave et al. (2020), "A metric learning
-    reality check"; the embeddings (the classifier's input) are what
-    ``transform`` returns. Unlike ``torch.nn.CrossEntropyLoss`` it owns the
-    classifier, so it takes embeddings, not logits.
+    — the plainest classification baseline for metric learning; the
+    embeddings (the classifier's input) are what ``transform`` returns.
+    Unlike ``torch.nn.CrossEntropyLoss`` it owns the classifier, so it takes
+    embeddings, not logits.
 
     Parameters
     ----------
