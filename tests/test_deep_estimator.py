@@ -266,7 +266,8 @@ def test_errors(blobs):
         Xn = X.copy()
         Xn[0, 0] = np.nan
         _small().fit(Xn, y)
-    with pytest.raises(ValueError, match="does not use mined"):
+    with pytest.raises(ValueError, match=re.escape(
+            "loss ProxyNCALoss does not use mined tuples; set miner=None.")):
         _small(loss="proxy_nca", miner="batch_hard").fit(X, y)
     with pytest.raises(ValueError, match="instance"):
         DeepMetricEmbedding(torch.nn.Linear(6, 2), module__hidden=3).fit(X, y)
@@ -391,7 +392,7 @@ def test_foreign_losses_with_and_without_miners(blobs):
     est = _small(loss=_TwoArgLoss()).fit(X, y)
     assert np.isfinite(est.transform(X)).all()
     with pytest.raises(ValueError, match=re.escape(
-            "loss _TwoArgLoss does not use mined tuples (it takes no "
+            "loss _TwoArgLoss does not use mined tuples (its forward takes no "
             "indices_tuple argument); set miner=None.")):
         _small(loss=_TwoArgLoss(), miner="batch_hard").fit(X, y)
 

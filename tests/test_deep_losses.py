@@ -1001,6 +1001,15 @@ def test_sampler_batches(m, batch_size):
         assert len(counts) == n_classes
 
 
+def test_sampler_m_is_a_minimum():
+    # The documented example: 10 classes, m=4, batch 128 -> every class in
+    # every batch, 12 or 13 samples each (not 4).
+    labels = np.repeat(np.arange(10), 100)
+    for batch in MPerClassSampler(labels, m=4, batch_size=128, random_state=0):
+        _, counts = np.unique(labels[batch], return_counts=True)
+        assert len(counts) == 10 and set(counts) <= {12, 13}
+
+
 def test_sampler_without_replacement_when_class_is_large_enough():
     labels = np.repeat(np.arange(4), 20)
     for batch in MPerClassSampler(labels, m=5, batch_size=20, random_state=1):

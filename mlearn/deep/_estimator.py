@@ -281,8 +281,8 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     verbose : int, default=0
         1 shows one progress bar, updated per epoch with the epoch loss and
         the validation score: a widget in Jupyter (with ipywidgets), else one
-        line of text on stderr redrawn in place. 0 prints nothing (and does
-        not import tqdm).
+        line of text on stderr redrawn in place (in a notebook, one cell output
+        replaced in place). 0 prints nothing and draws no bar.
     **kwargs
         ``module__*``, ``loss__*``, ``miner__*``, ``optimizer__*`` and
         ``lr_scheduler__*`` parameters.
@@ -492,9 +492,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
             miner = None
         else:
             if not _accepts_miner(loss):
+                why = ("" if hasattr(loss, "accepts_miner")
+                       else " (its forward takes no indices_tuple argument)")
                 raise ValueError(
-                    f"loss {type(loss).__name__} does not use mined tuples (it "
-                    "takes no indices_tuple argument); set miner=None.")
+                    f"loss {type(loss).__name__} does not use mined tuples{why}; "
+                    "set miner=None.")
             miner = (MINERS[self.miner](**miner_params)
                      if isinstance(self.miner, str) else self.miner)
 
