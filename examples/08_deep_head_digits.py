@@ -30,14 +30,19 @@ X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 # %%
 # Any nn.Module mapping a batch of X to embeddings works; here a small MLP.
-# `verbose=1` draws a progress bar with the epoch loss and the validation
-# MAP@R on a held-out 15 % of the training data.
+# `verbose=1` draws one progress bar with the epoch loss and the validation
+# MAP@R on a held-out 15 % of the training data. Training stops once that
+# score has not improved for more than 3 epochs (scikit-learn MLP's rule) and
+# keeps the weights of the best epoch; the learning rate follows a cosine.
 module = torch.nn.Sequential(
     torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 32))
-head = deep.DeepMetricEmbedding(module, loss="multi_similarity", max_epochs=20,
-                                validation_fraction=0.15, scoring="map_at_r",
-                                random_state=0, verbose=1)
+head = deep.DeepMetricEmbedding(module, loss="multi_similarity", max_epochs=40,
+                                lr_scheduler="cosine", early_stopping=True,
+                                validation_fraction=0.15, n_iter_no_change=3,
+                                scoring="map_at_r", random_state=0, verbose=1)
 head.fit(X_train, y_train)
+print(f"stopped after {head.n_iter_} epochs; best validation MAP@R "
+      f"{head.best_validation_score_:.3f}")
 print("validation MAP@R by epoch:",
       [round(h["val_score"], 3) for h in head.history_[::5]])
 

@@ -1,6 +1,8 @@
 """DeepMetricEmbedding: scikit-learn contract, determinism, training, errors."""
 
 import pickle
+import re
+import threading
 
 import numpy as np
 import pytest
@@ -264,7 +266,8 @@ def test_errors(blobs):
         Xn = X.copy()
         Xn[0, 0] = np.nan
         _small().fit(Xn, y)
-    with pytest.raises(ValueError, match="does not use mined"):
+    with pytest.raises(ValueError, match=re.escape(
+            "loss ProxyNCALoss does not use mined tuples; set miner=None.")):
         _small(loss="proxy_nca", miner="batch_hard").fit(X, y)
     with pytest.raises(ValueError, match="instance"):
         DeepMetricEmbedding(torch.nn.Linear(6, 2), module__hidden=3).fit(X, y)
@@ -277,3 +280,269 @@ def test_errors(blobs):
         _small().fit(X, y).transform(X[:, :3])
     with pytest.raises(FloatingPointError, match="lower lr"):
         _small(lr=1e30, optimizer="sgd", loss="center").fit(X * 1e20, y)
+
+
+def test_device_is_validated_at_fit(blobs):
+    X, y = blobs
+    with pytest.raises(ValueError, match=re.escape(
+            "device='gpu7' is not a torch device name; available here: 'auto', "
+            "'cpu'")):
+        _small(device="gpu7").fit(X, y)
+    if not torch.cuda.is_available():
+        for name in ("cuda", "cuda:0"):
+            with pytest.raises(ValueError, match=re.escape(
+                    f"device={name!r} is not available")) as info:
+                _small(device=name).fit(X, y)
+            assert "available here: 'auto', 'cpu'" in str(info.value)
+    else:
+        n = torch.cuda.device_count()
+        with pytest.raises(ValueError, match=re.escape(
+                f"device='cuda:{n}' does not exist: torch sees {n} cuda")):
+            _small(device=f"cuda:{n}").fit(X, y)
+    with pytest.raises(ValueError, match="device='meta' is not available"):
+        _small(device="meta").fit(X, y)
+    est = _small(device="cpu").fit(X, y)
+    assert est.device_ == torch.device("cpu")
+    assert est.transform(X).shape == (X.shape[0], 4)
+
+
+class _DropoutNet(torch.nn.Module):
+    """Randomness at init and at every training forward pass."""
+
+    def __init__(self, in_features):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(in_features, 16), torch.nn.ReLU(),
+            torch.nn.Dropout(0.3), torch.nn.Linear(16, 4))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_threaded_fits_equal_sequential_fits_bitwise(blobs):
+    # Each fit draws its initialisation, proxies and dropout masks from torch's
+    # process-wide generator; fits in threads must not reseed or consume each
+    # other's stream (nor the caller's).
+    X, y = blobs
+
+    def make(seed):
+        return DeepMetricEmbedding(_DropoutNet, loss="proxy_nca", max_epochs=4,
+                                   batch_size=16, random_state=seed,
+                                   device="cpu")
+
+    sequential = [make(seed).fit(X, y).transform(X) for seed in range(4)]
+    torch.manual_seed(7)
+    expected_global = torch.rand(2)
+    torch.manual_seed(7)
+    threaded = [None] * 4
+    barrier = threading.Barrier(4)
+
+    def run(seed):
+        barrier.wait()
+        threaded[seed] = make(seed).fit(X, y).transform(X)
+
+    threads = [threading.Thread(target=run, args=(seed,)) for seed in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(sequential, threaded):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(sequential[0], sequential[1])
+    np.testing.assert_array_equal(torch.rand(2), expected_global)
+
+
+class _PMLStyleTriplet(torch.nn.Module):
+    """pytorch-metric-learning's calling convention, ``forward(embeddings,
+    labels=None, indices_tuple=None, ref_emb=None, ref_labels=None)``, without
+    mlearn's ``accepts_miner`` flag; records what it was given."""
+
+    def __init__(self, margin=0.2):
+        super().__init__()
+        self.margin = margin
+        self.seen = []
+
+    def forward(self, embeddings, labels=None, indices_tuple=None, ref_emb=None,
+                ref_labels=None):
+        self.seen.append(indices_tuple)
+        a, p, n = indices_tuple
+        x = torch.nn.functional.normalize(embeddings, dim=1)
+        d_ap = (x[a] - x[p]).norm(dim=1)
+        d_an = (x[a] - x[n]).norm(dim=1)
+        return torch.relu(d_ap - d_an + self.margin).mean()
+
+
+class _TwoArgLoss(torch.nn.Module):
+    def forward(self, embeddings, labels):
+        x = torch.nn.functional.normalize(embeddings, dim=1)
+        same = (labels[:, None] == labels[None, :]).to(x.dtype)
+        return ((x @ x.T - same) ** 2).mean()
+
+
+def test_foreign_losses_with_and_without_miners(blobs):
+    X, y = blobs
+    est = _small(loss=_PMLStyleTriplet(), miner="batch_hard").fit(X, y)
+    seen = est.loss_.seen
+    assert len(seen) == 3 * 4  # 3 epochs of ceil(120 / 32) batches
+    for tuples in seen:
+        a, p, n = tuples
+        assert a.numel() > 0 and a.shape == p.shape == n.shape
+    assert est.n_iter_ == 3 and np.isfinite(est.transform(X)).all()
+    # a loss of (embeddings, labels) only: trains without a miner, refused with
+    est = _small(loss=_TwoArgLoss()).fit(X, y)
+    assert np.isfinite(est.transform(X)).all()
+    with pytest.raises(ValueError, match=re.escape(
+            "loss _TwoArgLoss does not use mined tuples (its forward takes no "
+            "indices_tuple argument); set miner=None.")):
+        _small(loss=_TwoArgLoss(), miner="batch_hard").fit(X, y)
+
+
+def _mlp_early_stop(scores, n_iter_no_change, tol):
+    """scikit-learn MLP's early-stopping rule, replayed on recorded scores:
+    (epochs run, best epoch, best score)."""
+    best, best_epoch, count = -np.inf, None, 0
+    for epoch, score in enumerate(scores, 1):
+        count = count + 1 if score < best + tol else 0
+        if score > best:
+            best, best_epoch = score, epoch
+        if count > n_iter_no_change:
+            return epoch, best_epoch, best
+    return len(scores), best_epoch, best
+
+
+def test_early_stopping_follows_mlp_rule_and_keeps_best_weights(blobs):
+    X, y = blobs
+    common = dict(scoring="map_at_r", lr=0.05, batch_size=16)
+    est = _small(early_stopping=True, n_iter_no_change=2, tol=1e-3,
+                 max_epochs=40, **common).fit(X, y)
+    scores = [h["val_score"] for h in est.history_]
+    stop, best_epoch, best = _mlp_early_stop(scores, 2, 1e-3)
+    assert est.n_iter_ == stop == len(scores) < 40
+    assert best_epoch < stop  # the last epochs were undone
+    assert est.best_validation_score_ == best
+    # the kept weights are those after `best_epoch` epochs of the same run
+    # (same 10 % hold-out, same batches)
+    ref = _small(validation_fraction=0.1, max_epochs=best_epoch, **common).fit(X, y)
+    np.testing.assert_array_equal(est.transform(X), ref.transform(X))
+    assert ref.best_validation_score_ is None
+    twin = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(twin.transform(X), est.transform(X))
+    assert clone(est).get_params()["early_stopping"] is True
+    search = GridSearchCV(_small(early_stopping=True, max_epochs=4),
+                          {"n_iter_no_change": [1, 2]}, cv=2).fit(X, y)
+    assert search.best_estimator_.n_iter_ <= 4
+    # a hold-out without two samples of any class has no retrieval score
+    with pytest.raises(ValueError, match=re.escape(
+            "validation_fraction=0.1 holds out 4 samples, none of whose classes "
+            "appears twice")):
+        _small(early_stopping=True).fit(X[:40], y[:40])
+    # partial_fit does not stop early (scikit-learn's MLP neither)
+    est = _small(early_stopping=True).partial_fit(X, y)
+    assert est.n_iter_ == 1 and est.best_validation_score_ is None
+
+
+def test_lr_scheduler_options(blobs):
+    X, y = blobs
+    lr, E = 0.01, 5
+    cosine = _small(lr=lr, max_epochs=E, lr_scheduler="cosine").fit(X, y)
+    np.testing.assert_allclose(
+        [h["lr"] for h in cosine.history_],
+        [lr * (1 + np.cos(np.pi * t / E)) / 2 for t in range(E)], rtol=1e-12)
+    step = _small(lr=lr, max_epochs=E, lr_scheduler="step",
+                  lr_scheduler__step_size=2, lr_scheduler__gamma=0.5).fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in step.history_],
+                               [lr * 0.5 ** (t // 2) for t in range(E)], rtol=1e-12)
+    expo = _small(lr=lr, max_epochs=E,
+                  lr_scheduler=torch.optim.lr_scheduler.ExponentialLR,
+                  lr_scheduler__gamma=0.9)
+    # clone, GridSearchCV and pickle carry the scheduler and its parameters
+    assert clone(expo).get_params()["lr_scheduler__gamma"] == 0.9
+    expo.fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in expo.history_],
+                               [lr * 0.9**t for t in range(E)], rtol=1e-12)
+    twin = pickle.loads(pickle.dumps(expo))
+    np.testing.assert_array_equal(twin.transform(X), expo.transform(X))
+    search = GridSearchCV(_small(lr_scheduler="cosine", max_epochs=2),
+                          {"lr_scheduler__eta_min": [0.0, 1e-4]}, cv=2).fit(X, y)
+    assert search.best_estimator_.lr_scheduler__eta_min in (0.0, 1e-4)
+    # the schedule continues over a warm start
+    warm = _small(lr=lr, max_epochs=2, lr_scheduler="step",
+                  lr_scheduler__step_size=1, warm_start=True).fit(X, y)
+    warm.fit(X, y)
+    np.testing.assert_allclose([h["lr"] for h in warm.history_],
+                               [lr * 0.1**t for t in range(4)], rtol=1e-12)
+    plateau = _small(validation_fraction=0.2,
+                     lr_scheduler=torch.optim.lr_scheduler.ReduceLROnPlateau).fit(X, y)
+    assert plateau._scheduler.mode == "max"  # it watches the validation score
+    with pytest.raises(ValueError, match="lr_scheduler__\\* parameters are given"):
+        _small(lr_scheduler__gamma=0.5).fit(X, y)
+    with pytest.raises(TypeError, match="lr_scheduler must be"):
+        _small(lr_scheduler=dict).fit(X, y)
+
+
+def test_verbose_one_progress_line(blobs, capsys):
+    X, y = blobs
+    _small(max_epochs=4, verbose=1).fit(X, y)
+    out = capsys.readouterr()
+    assert out.out == ""
+    assert out.err.count("\n") == 1 and out.err.endswith("\n")  # one line
+    frames = [f for f in out.err.strip().split("\r") if f]
+    assert len(frames) <= 4 + 2  # drawn at start, once per epoch, at close
+    assert "4/4" in frames[-1] and "loss=" in frames[-1]
+
+
+def test_verbose_in_jupyter_without_ipywidgets_one_updated_output(
+        blobs, capsys, monkeypatch):
+    # tqdm.auto in a kernel without ipywidgets warns "IProgress not found" and
+    # appends one stderr output per refresh (a saved notebook shows them all);
+    # the head shows one cell output and replaces it at each epoch.
+    import importlib.util
+    import sys
+    import types
+    import warnings
+
+    shown = []
+
+    class Handle:
+        def update(self, obj, raw=False):
+            shown[-1] = obj["text/plain"]
+
+    def display(obj, raw=False, display_id=False):
+        assert raw and display_id
+        shown.append(obj["text/plain"])
+        return Handle()
+
+    ipython = types.ModuleType("IPython")
+    shell = types.SimpleNamespace(config={"IPKernelApp": {}})
+    ipython.get_ipython = lambda: shell
+    ipython_display = types.ModuleType("IPython.display")
+    ipython_display.display = display
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets"
+                        else real(name, *a))
+    X, y = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _small(max_epochs=2, verbose=1).fit(X, y)
+    assert len(shown) == 1
+    assert "2/2" in shown[0] and "loss=" in shown[0] and "\r" not in shown[0]
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_verbose_zero_prints_nothing_and_draws_no_bar(blobs, capsys, monkeypatch):
+    # torch itself imports tqdm (torch.hub); verbose=0 must not reach for a
+    # progress bar at all: block every tqdm front end and expect silence.
+    import sys
+
+    for name in ("tqdm.auto", "tqdm.std", "tqdm.notebook", "tqdm.autonotebook"):
+        monkeypatch.setitem(sys.modules, name, None)
+    X, y = blobs
+    _small(max_epochs=2, validation_fraction=0.25).fit(X, y).transform(X)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+    with pytest.raises(ImportError):
+        _small(max_epochs=1, verbose=1).fit(X, y)

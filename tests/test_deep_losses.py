@@ -25,9 +25,11 @@ from mlearn.deep import (  # noqa: E402
     CenterLoss,
     ContrastiveLoss,
     CosFaceLoss,
+    CrossEntropyLoss,
     LiftedStructureLoss,
     MPerClassSampler,
     MultiSimilarityLoss,
+    NormalizedSoftmaxLoss,
     NPairsLoss,
     ProxyAnchorLoss,
     ProxyNCALoss,
@@ -114,6 +116,8 @@ REFERENCE_ROWS = {
                   1.8848171770, 0.3232139678),
     "proxy_anchor": (lambda: _set(ProxyAnchorLoss(4, 4), proxies=_P),
                      53.6672643280, 9.4081720291),
+    "normalized_softmax": (lambda: _set(NormalizedSoftmaxLoss(4, 4), W=_P.T),
+                           13.0112494034, 3.7355266888),
     "cosface_s64": (lambda: _set(CosFaceLoss(4, 4), W=_P.T),
                     60.6412843924, 12.9929325693),
     "cosface_s30": (lambda: _set(CosFaceLoss(4, 4, scale=30), W=_P.T),
@@ -139,6 +143,41 @@ def test_reference_values_pml_2_9(name):
     v, g = _value_and_grad(make().to(DT), emb, labels)
     assert v.item() == pytest.approx(value, abs=1e-8)
     assert g.norm().item() == pytest.approx(grad_norm, abs=1e-8)
+
+
+@pytest.mark.parametrize("name", ["triplet_0.05", "triplet_0.2"])
+def test_reference_triplet_both_algorithms(name, triplet_path):
+    make, value, grad_norm = REFERENCE_ROWS[name]
+    emb, labels, _, _ = _ref_inputs()
+    v, g = _value_and_grad(make().to(DT), emb, labels)
+    assert v.item() == pytest.approx(value, abs=1e-8)
+    assert g.norm().item() == pytest.approx(grad_norm, abs=1e-8)
+
+
+def test_triplet_algorithms_agree_float32_and_many_positives():
+    # 4 classes in a batch of 96 (23 positives per anchor): the default picks
+    # the sorted algorithm; it must match the packed one, in float32 too.
+    g = torch.Generator().manual_seed(5)
+    emb = torch.randn(96, 8, generator=g, dtype=DT)
+    labels = torch.arange(96) % 4
+    loss = TripletMarginLoss(margin=0.2)
+    results = {}
+    for threshold in (0, 10**9):
+        losses_mod._SORTED_MIN_POSITIVES, saved = (
+            threshold, losses_mod._SORTED_MIN_POSITIVES)
+        try:
+            results[threshold] = [_value_and_grad(loss, e, labels)
+                                  for e in (emb, emb.float())]
+        finally:
+            losses_mod._SORTED_MIN_POSITIVES = saved
+    (v_s, g_s), (v_s32, g_s32) = results[0]
+    (v_p, g_p), (v_p32, g_p32) = results[10**9]
+    _close(v_s, v_p, 1e-13)
+    _close(g_s, g_p, 1e-13)
+    assert v_s32.dtype == torch.float32 and g_s32.dtype == torch.float32
+    torch.testing.assert_close(v_s32.double(), v_p, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(g_s32.double(), g_p, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(v_p32.double(), v_p, rtol=1e-6, atol=1e-6)
 
 
 def test_reference_semihard_miner_then_triplet():
@@ -369,10 +408,18 @@ def test_contrastive_naive(seed, kw):
                  lambda e: naive_contrastive(e, pos, neg, **kw))
 
 
+@pytest.fixture(params=["packed", "sorted"])
+def triplet_path(request, monkeypatch):
+    """Run the all-triplet hinge through either of its two algorithms."""
+    threshold = 10**9 if request.param == "packed" else 0
+    monkeypatch.setattr(losses_mod, "_SORTED_MIN_POSITIVES", threshold)
+    return request.param
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("kw", [{"margin": 0.05}, {"margin": 0.2},
                                 {"margin": 0.2, "smooth": True}])
-def test_triplet_all_naive(seed, kw):
+def test_triplet_all_naive(seed, kw, triplet_path):
     emb, labels, _ = _data(seed)
     triplets = _all_triplets(labels)
     _check_naive(TripletMarginLoss(**kw), emb, labels,
@@ -387,8 +434,9 @@ def test_triplet_chunked_equals_unchunked_and_naive(monkeypatch, smooth,
     loss = TripletMarginLoss(margin=0.3, smooth=smooth)
     v_full, g_full = _value_and_grad(loss, emb, labels)
     B = emb.shape[0]
-    # chunk = _TRIPLET_CHUNK // B² anchors per chunk; 3 does not divide 11.
-    monkeypatch.setattr(losses_mod, "_TRIPLET_CHUNK", chunk_anchors * B * B)
+    P = int(losses_mod._label_masks(labels)[0].sum(1).max())  # packed positives
+    # chunk = _TRIPLET_CHUNK // (P B) anchors per chunk; 3 does not divide 11.
+    monkeypatch.setattr(losses_mod, "_TRIPLET_CHUNK", chunk_anchors * P * B)
     v_chunk, g_chunk = _value_and_grad(loss, emb, labels)
     _close(v_chunk, v_full, 1e-13)
     _close(g_chunk, g_full, 1e-13)
@@ -531,6 +579,42 @@ def test_cosface_naive(seed, kw):
     W = torch.randn(emb.shape[1], C, generator=g, dtype=DT)
     loss = _set(CosFaceLoss(C, emb.shape[1], **kw), W=W)
     _check_naive(loss, emb, labels, lambda e: naive_cosface(e, labels, W, **kw))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_normalized_softmax_naive(seed):
+    emb, labels, C, g = _class_case(seed)
+    W = torch.randn(emb.shape[1], C, generator=g, dtype=DT)
+    for T in (0.05, 0.3):
+        loss = _set(NormalizedSoftmaxLoss(C, emb.shape[1], temperature=T), W=W)
+        _check_naive(loss, emb, labels,
+                     lambda e: _naive_margin_softmax(e, labels, W, lambda c: c,
+                                                     1.0 / T))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cross_entropy_naive(seed):
+    emb, labels, C, g = _class_case(seed)
+    W = torch.randn(C, emb.shape[1], generator=g, dtype=DT)
+    b = torch.randn(C, generator=g, dtype=DT)
+    loss = CrossEntropyLoss(C, emb.shape[1]).to(DT)
+    with torch.no_grad():
+        loss.classifier.weight.copy_(W)
+        loss.classifier.bias.copy_(b)
+
+    def naive(e):  # -log softmax(W x + b)_y, one sample at a time, no scaling
+        total = 0.0
+        for i in range(len(e)):
+            logits = [W[c] @ e[i] + b[c] for c in range(C)]
+            y = int(labels[i])
+            total = total - torch.log(torch.exp(logits[y])
+                                      / sum(torch.exp(z) for z in logits))
+        return total / len(e)
+
+    _check_naive(loss, emb, labels, naive)
+    # the classifier's weights get gradients too (they are trained)
+    loss(emb, labels).backward()
+    assert loss.classifier.weight.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -693,12 +777,16 @@ def _big_batch():
     return emb, labels
 
 
-@pytest.mark.parametrize("make", [lambda: LiftedStructureLoss(),
-                                  lambda: TripletMarginLoss(margin=0.2)],
-                         ids=["lifted", "triplet"])
-def test_batch_512_forward_backward(make):
+@pytest.mark.parametrize("make, n_classes", [
+    (lambda: LiftedStructureLoss(), 64),
+    (lambda: TripletMarginLoss(margin=0.2), 64),
+    (lambda: TripletMarginLoss(margin=0.2), 4),
+    (lambda: TripletMarginLoss(margin=0.2, smooth=True), 64)],
+    ids=["lifted", "triplet", "triplet_sorted", "triplet_smooth"])
+def test_batch_512_forward_backward(make, n_classes):
     # 512³ float32 temporaries would be 512 MiB each; these run in O(B²).
     emb, labels = _big_batch()
+    labels = labels % n_classes
     v, g = _value_and_grad(make(), emb, labels)
     assert torch.isfinite(v) and v > 0
     assert torch.isfinite(g).all() and g.abs().sum() > 0
@@ -709,7 +797,8 @@ def test_triplet_chunk_size_does_not_change_result(monkeypatch):
     emb, labels = emb[:96].double(), labels[:96] % 12
     loss = TripletMarginLoss(margin=0.2)
     v_one, g_one = _value_and_grad(loss, emb, labels)  # a single chunk
-    monkeypatch.setattr(losses_mod, "_TRIPLET_CHUNK", 5 * 96 * 96)
+    # 7 positives per anchor: chunks of 5 anchors
+    monkeypatch.setattr(losses_mod, "_TRIPLET_CHUNK", 5 * 7 * 96)
     v_many, g_many = _value_and_grad(loss, emb, labels)
     _close(v_many, v_one, 1e-12)
     _close(g_many, g_one, 1e-12)
@@ -912,6 +1001,15 @@ def test_sampler_batches(m, batch_size):
         assert len(counts) == n_classes
 
 
+def test_sampler_m_is_a_minimum():
+    # The documented example: 10 classes, m=4, batch 128 -> every class in
+    # every batch, 12 or 13 samples each (not 4).
+    labels = np.repeat(np.arange(10), 100)
+    for batch in MPerClassSampler(labels, m=4, batch_size=128, random_state=0):
+        _, counts = np.unique(labels[batch], return_counts=True)
+        assert len(counts) == 10 and set(counts) <= {12, 13}
+
+
 def test_sampler_without_replacement_when_class_is_large_enough():
     labels = np.repeat(np.arange(4), 20)
     for batch in MPerClassSampler(labels, m=5, batch_size=20, random_state=1):
@@ -985,6 +1083,8 @@ def test_against_pytorch_metric_learning():
          _set(L.ProxyAnchorLoss(C, D, margin=0.2, alpha=16.0), proxies=proxies)),
         (_set(CosFaceLoss(C, D, margin=0.3, scale=20.0), W=W),
          _set(L.CosFaceLoss(C, D, margin=0.3, scale=20.0), W=W)),
+        (_set(NormalizedSoftmaxLoss(C, D, temperature=0.1), W=W),
+         _set(L.NormalizedSoftmaxLoss(C, D, temperature=0.1), W=W)),
         (_set(ArcFaceLoss(C, D, margin=math.radians(20.0), scale=20.0), W=W),
          _set(L.ArcFaceLoss(C, D, margin=20.0, scale=20.0), W=W)),
         # 100 deg puts targets past pi - m: the cos(theta) - m sin(m) branch

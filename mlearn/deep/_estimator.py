@@ -3,7 +3,10 @@ behind scikit-learn's transformer API."""
 
 import contextlib
 import copy
+import importlib.util
 import inspect
+import sys
+import threading
 import time
 from numbers import Integral, Real
 
@@ -32,7 +35,7 @@ from mlearn.utils._validation import check_classes
 
 __all__ = ["MLP", "DeepMetricEmbedding"]
 
-_PREFIXES = ("module__", "loss__", "miner__", "optimizer__")
+_PREFIXES = ("module__", "loss__", "miner__", "optimizer__", "lr_scheduler__")
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -73,26 +76,118 @@ class MLP(torch.nn.Module):
         return self.net(x)
 
 
+# torch's thread count is process-wide: concurrent fits (threads) share one
+# saved value, restored when the last of them leaves.
+_THREADS_LOCK = threading.Lock()
+_THREADS_STATE = {"users": 0, "saved": None}
+
+
 @contextlib.contextmanager
 def _torch_threads(n):
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
+    with _THREADS_LOCK:
+        if _THREADS_STATE["users"] == 0:
+            _THREADS_STATE["saved"] = torch.get_num_threads()
+        _THREADS_STATE["users"] += 1
+        torch.set_num_threads(int(n))
     try:
         yield
     finally:
-        torch.set_num_threads(old)
+        with _THREADS_LOCK:
+            _THREADS_STATE["users"] -= 1
+            if _THREADS_STATE["users"] == 0:
+                torch.set_num_threads(_THREADS_STATE["saved"])
+
+
+# torch draws initialisations and dropout masks from one process-wide generator
+# per device. Each estimator keeps its own generator states and swaps them in,
+# under this lock, only around the code that draws (building, forward passes),
+# so fits in concurrent threads cannot reseed or consume each other's stream.
+_RNG_LOCK = threading.RLock()
+
+
+def _new_rng_states(seed, device):
+    states = {"cpu": torch.Generator().manual_seed(seed).get_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.Generator(device=device).manual_seed(seed).get_state()
+    return states
+
+
+@contextlib.contextmanager
+def _own_rng(est):
+    """Run the block on ``est``'s own torch random streams; the global ones
+    are left as they were."""
+    device = est.device_
+    with _RNG_LOCK:
+        saved_cpu = torch.get_rng_state()
+        torch.set_rng_state(est._rng_states["cpu"])
+        if "cuda" in est._rng_states:
+            saved_cuda = torch.cuda.get_rng_state(device)
+            torch.cuda.set_rng_state(est._rng_states["cuda"], device)
+        try:
+            yield
+        finally:
+            est._rng_states["cpu"] = torch.get_rng_state()
+            torch.set_rng_state(saved_cpu)
+            if "cuda" in est._rng_states:
+                est._rng_states["cuda"] = torch.cuda.get_rng_state(device)
+                torch.cuda.set_rng_state(saved_cuda, device)
+
+
+def _available_devices():
+    names = ["cpu"]
+    if torch.cuda.is_available():
+        names += ["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        names.append("mps")
+    return names
+
+
+def _resolve_device(device):
+    """``device`` as a ``torch.device`` that torch can use here, or a ValueError
+    naming it and the devices available."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    available = ", ".join(repr(d) for d in ["auto"] + _available_devices())
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device name; available here: "
+            f"{available}.") from None
+    if dev.type == "cpu":
+        return dev
+    backend = getattr(torch, dev.type, None)
+    if dev.type == "mps":
+        backend = getattr(torch.backends, "mps", None)
+    is_available = getattr(backend, "is_available", None)
+    if is_available is None or not is_available():
+        why = ""
+        if dev.type == "cuda":
+            why = (" (this torch is built without CUDA)" if torch.version.cuda is None
+                   else " (torch sees no CUDA GPU)")
+        raise ValueError(
+            f"device={device!r} is not available{why}; available here: "
+            f"{available}.")
+    count = getattr(backend, "device_count", None)
+    if dev.index is not None and count is not None and dev.index >= count():
+        raise ValueError(
+            f"device={device!r} does not exist: torch sees {count()} {dev.type} "
+            f"device(s); available here: {available}.")
+    return dev
 
 
 class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     """A torch ``nn.Module`` trained with a metric-learning loss, as a
     scikit-learn transformer.
 
-    ``fit(X, y)`` trains the module on mini-batches (``m`` samples per class per
-    batch by default) to minimise ``loss``; ``transform(X)`` returns the
-    embeddings as a numpy array, so the estimator drops into a ``Pipeline``
-    before ``KNeighborsClassifier`` like any linear learner. Parameters of the
-    module, loss, miner and optimizer are given with the prefixes
-    ``module__``, ``loss__``, ``miner__`` and ``optimizer__`` (skorch's
+    ``fit(X, y)`` trains the module on mini-batches (by default each holding at
+    least ``m_per_class`` samples of every class it draws) to minimise
+    ``loss``; ``transform(X)`` returns the embeddings as a numpy array, so the
+    estimator drops into a ``Pipeline`` before ``KNeighborsClassifier`` like
+    any linear learner. Parameters of the module, loss, miner, optimizer and
+    learning-rate scheduler are given with the prefixes ``module__``,
+    ``loss__``, ``miner__``, ``optimizer__`` and ``lr_scheduler__`` (skorch's
     convention), so ``clone``, ``GridSearchCV`` and pickling work.
 
     Needs torch (``pip install mlearn[torch]``).
@@ -105,20 +200,33 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         given, is set to the number of features of ``X`` (``prod(X.shape[1:])``).
         An instance is deep-copied at each ``fit`` (the one passed in is never
         trained). ``None`` means :class:`MLP`.
-    loss : str or MetricLoss instance, default='multi_similarity'
+    loss : str or nn.Module instance, default='multi_similarity'
         One of ``mlearn.deep.LOSSES`` — 'contrastive', 'triplet', 'npair',
         'lifted_structure', 'multi_similarity', 'proxy_nca', 'proxy_anchor',
-        'soft_triple', 'center', 'cosface', 'am_softmax', 'sphereface',
-        'arcface' — built with the ``loss__*`` parameters (losses with class
-        vectors get ``n_classes`` and ``embedding_dim`` from the data and the
-        module), or a loss module, deep-copied at ``fit``.
+        'soft_triple', 'center', 'cross_entropy', 'normalized_softmax',
+        'cosface', 'am_softmax', 'sphereface', 'arcface' — built with the
+        ``loss__*`` parameters (losses with class vectors get ``n_classes`` and
+        ``embedding_dim`` from the data and the module), or a loss module
+        called as ``loss(embeddings, labels)`` (a pytorch-metric-learning loss
+        works), deep-copied at ``fit``.
     miner : str, callable or None, default=None
         'batch_all', 'batch_hard' or 'semi_hard' (with ``miner__*``), or a
         callable ``miner(embeddings, labels) -> indices_tuple``; only for losses
-        that take mined tuples.
+        that take mined tuples: mlearn's pair and triplet losses, and any loss
+        whose ``forward`` has an ``indices_tuple`` parameter (as
+        pytorch-metric-learning's have), called as
+        ``loss(embeddings, labels, indices_tuple)``.
     optimizer : {'adam', 'adamw', 'sgd'} or torch optimizer class, default='adam'
         Built with ``lr``, ``weight_decay`` and the ``optimizer__*`` parameters.
     lr : float, default=1e-3
+    lr_scheduler : {'cosine', 'step'}, torch scheduler class or None, default=None
+        Learning-rate schedule, stepped after every epoch: 'cosine' is
+        ``CosineAnnealingLR`` (``T_max=max_epochs``), 'step' is ``StepLR``
+        (``step_size=max_epochs // 3``, ``gamma=0.1``); a class (e.g.
+        ``torch.optim.lr_scheduler.OneCycleLR``) is built as
+        ``cls(optimizer, **lr_scheduler__*)``. ``lr_scheduler__*`` parameters
+        override the defaults. ``ReduceLROnPlateau`` watches the validation
+        score (``mode='max'``) when there is one, else the epoch loss.
     weight_decay : float, default=0.0
     loss_lr_multiplier : float, default=1.0
         Learning-rate factor for the loss's own parameters (proxies, class
@@ -126,20 +234,38 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     batch_size : int, default=128
     max_epochs : int, default=20
     sampler : {'m_per_class', 'random'}, default='m_per_class'
-        'm_per_class' draws batches of ``m_per_class`` samples from each of
-        ``batch_size // m_per_class`` classes (:class:`MPerClassSampler`), so
-        every batch holds positive pairs; 'random' shuffles.
+        'm_per_class' (:class:`MPerClassSampler`) draws
+        ``min(n_classes, batch_size // m_per_class)`` classes per batch and
+        shares the ``batch_size`` slots evenly among them, so every batch holds
+        positive pairs; 'random' shuffles.
     m_per_class : int, default=4
+        The *least* number of samples of each drawn class in a batch. With
+        fewer than ``batch_size // m_per_class`` classes every class is drawn
+        and gets more: on digits (10 classes) the defaults give 12 or 13
+        samples per class and batch.
     normalize : bool, default=True
         L2-normalise the embeddings returned by ``transform`` (the losses
         compare normalised embeddings).
     validation_fraction : float or None, default=None
         Hold out this stratified fraction of the training data and record its
         ``scoring`` after every epoch (``history_``, and the progress bar).
+        ``None`` holds nothing out, unless ``early_stopping`` is on (then 0.1,
+        as in scikit-learn's MLP).
+    early_stopping : bool, default=False
+        Stop once the validation score has failed to improve on the best so
+        far by at least ``tol`` for more than ``n_iter_no_change`` consecutive
+        epochs, and keep the module (and loss) weights of the best epoch —
+        scikit-learn ``MLPClassifier``'s rule. Off in ``partial_fit``.
+    n_iter_no_change : int, default=10
+        Epochs without improvement tolerated before early stopping.
+    tol : float, default=1e-4
+        The least improvement of the validation score that counts.
     scoring : {'precision_at_1', 'r_precision', 'map_at_r'}, default='precision_at_1'
         What ``score`` and the validation report.
     device : str, default='auto'
-        'auto' uses CUDA when available, else the CPU.
+        'auto' uses CUDA when available, else the CPU; otherwise a torch
+        device name ('cpu', 'cuda', 'cuda:1', 'mps'), checked at ``fit``: a
+        device torch cannot use here raises a ValueError listing those it can.
     n_threads : int, default=1
         torch CPU threads used during ``fit``/``transform`` (restored after);
         more than the physical cores oversubscribes them.
@@ -147,19 +273,26 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         Continue training the fitted module (and loss, optimizer state) on the
         next ``fit`` instead of starting over.
     random_state : int, RandomState instance or None, default=None
-        Seeds the module initialisation, the batches and the loss's proxies;
-        the same seed gives the same embeddings on the CPU. The global torch
-        RNG state is left as it was.
+        Seeds the module initialisation, the batches, the loss's proxies and
+        the module's own randomness (dropout), drawn from random streams of the
+        estimator's own: the same seed gives the same embeddings on the CPU,
+        also when several fits run in concurrent threads. The global torch RNG
+        state is left as it was.
     verbose : int, default=0
-        1 shows a progress bar (tqdm; renders in Jupyter) with the epoch loss
-        and the validation score.
+        1 shows one progress bar, updated per epoch with the epoch loss and
+        the validation score: a widget in Jupyter (with ipywidgets), else one
+        line of text on stderr redrawn in place (in a notebook, one cell output
+        replaced in place). 0 prints nothing and draws no bar.
     **kwargs
-        ``module__*``, ``loss__*``, ``miner__*``, ``optimizer__*`` parameters.
+        ``module__*``, ``loss__*``, ``miner__*``, ``optimizer__*`` and
+        ``lr_scheduler__*`` parameters.
 
     Attributes
     ----------
     module_ : nn.Module
         The trained network (in eval mode).
+    device_ : torch.device
+        Where the module lives (the CPU after unpickling).
     loss_ : nn.Module
         The loss with its trained parameters (proxies, ...).
     classes_ : ndarray
@@ -168,8 +301,12 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     n_iter_ : int
         Epochs run (over all ``fit``/``partial_fit`` calls of a warm start).
     history_ : list of dict
-        Per epoch: ``epoch``, ``loss`` (mean over batches), ``time`` and, with
-        ``validation_fraction``, ``val_score``.
+        Per epoch: ``epoch``, ``loss`` (mean over batches), ``lr`` (the
+        learning rate of the epoch), ``time`` and, with a validation set,
+        ``val_score``.
+    best_validation_score_ : float or None
+        With ``early_stopping``, the best validation score of the last
+        ``fit``, whose weights the module holds; else None.
 
     Examples
     --------
@@ -188,6 +325,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         "miner": [None, StrOptions(set(MINERS)), callable],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_scheduler": [None, StrOptions({"cosine", "step"}), type],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "loss_lr_multiplier": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
@@ -196,6 +334,9 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         "m_per_class": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
         "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "early_stopping": ["boolean"],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
         "scoring": [StrOptions(set(_SCORES))],
         "device": [str],
         "n_threads": [Interval(Integral, 1, None, closed="left")],
@@ -205,10 +346,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, module=None, *, loss="multi_similarity", miner=None,
-                 optimizer="adam", lr=1e-3, weight_decay=0.0,
+                 optimizer="adam", lr=1e-3, lr_scheduler=None, weight_decay=0.0,
                  loss_lr_multiplier=1.0, batch_size=128, max_epochs=20,
                  sampler="m_per_class", m_per_class=4, normalize=True,
-                 validation_fraction=None, scoring="precision_at_1",
+                 validation_fraction=None, early_stopping=False,
+                 n_iter_no_change=10, tol=1e-4, scoring="precision_at_1",
                  device="auto", n_threads=1, warm_start=False,
                  random_state=None, verbose=0, **kwargs):
         self.module = module
@@ -216,6 +358,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         self.miner = miner
         self.optimizer = optimizer
         self.lr = lr
+        self.lr_scheduler = lr_scheduler
         self.weight_decay = weight_decay
         self.loss_lr_multiplier = loss_lr_multiplier
         self.batch_size = batch_size
@@ -224,6 +367,9 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         self.m_per_class = m_per_class
         self.normalize = normalize
         self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.scoring = scoring
         self.device = device
         self.n_threads = n_threads
@@ -288,16 +434,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 f"fitted on samples of shape {self._input_shape}.")
         return (X, y) if y is not None else X
 
-    def _device(self):
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
     # -- building -----------------------------------------------------------
 
-    def _build(self, X, n_classes, seed):
-        """Fresh module, loss, miner and optimizer (seeded)."""
-        torch.manual_seed(seed)
+    def _build(self, X, n_classes):
+        """Fresh module, loss, miner and optimizer, drawn from the estimator's
+        own random streams."""
         params = self._sub_params("module__")
         if self.module is None or isinstance(self.module, type):
             cls = MLP if self.module is None else self.module
@@ -314,11 +455,11 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                     "module__* parameters are given but module is an instance; "
                     f"pass the class instead ({sorted(params)}).")
             module = copy.deepcopy(self.module)
-        module = module.to(self._device())
+        module = module.to(self.device_)
         module.train()
         with torch.no_grad():
             module.eval()
-            probe = module(_tensor(X[:2], self._device()))
+            probe = module(_tensor(X[:2], self.device_))
             module.train()
         if probe.ndim != 2:
             raise ValueError(
@@ -342,7 +483,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 raise ValueError(
                     f"the loss has {loss.n_classes} class vectors but y has "
                     f"{n_classes} classes.")
-        loss = loss.to(self._device())
+        loss = loss.to(self.device_)
 
         miner_params = self._sub_params("miner__")
         if self.miner is None:
@@ -350,15 +491,18 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 raise ValueError("miner__* parameters are given but miner is None.")
             miner = None
         else:
-            if not getattr(loss, "accepts_miner", False):
+            if not _accepts_miner(loss):
+                why = ("" if hasattr(loss, "accepts_miner")
+                       else " (its forward takes no indices_tuple argument)")
                 raise ValueError(
-                    f"loss {type(loss).__name__} does not use mined tuples; "
+                    f"loss {type(loss).__name__} does not use mined tuples{why}; "
                     "set miner=None.")
             miner = (MINERS[self.miner](**miner_params)
                      if isinstance(self.miner, str) else self.miner)
 
         self.module_, self.loss_, self._miner = module, loss, miner
         self._optimizer = _make_optimizer(self)
+        self._scheduler = _make_scheduler(self)
 
     # -- training -----------------------------------------------------------
 
@@ -372,16 +516,19 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 for i in range(0, codes.shape[0], self.batch_size)]
 
     def _run_epoch(self, X, codes, rng):
-        device = self._device()
+        device = self.device_
         self.module_.train()
         self.loss_.train()
         total, n_batches = 0.0, 0
         for idx in self._batches(codes, rng):
             xb = _tensor(X[idx], device)
             yb = _tensor(codes[idx], device, torch.long)
-            emb = self.module_(xb)
-            tuples = None if self._miner is None else self._miner(emb, yb)
-            value = self.loss_(emb, yb, tuples)
+            with _own_rng(self):
+                emb = self.module_(xb)
+                if self._miner is None:
+                    value = self.loss_(emb, yb)
+                else:
+                    value = self.loss_(emb, yb, self._miner(emb, yb))
             if not torch.isfinite(value):
                 raise FloatingPointError(
                     f"the loss became {value.item()} at epoch {self.n_iter_ + 1}; "
@@ -408,44 +555,88 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
                 "pass every class to the first partial_fit with classes=.")
         return classes, pos
 
-    def _train(self, X, y, epochs, first, classes=None):
-        from tqdm.auto import tqdm
-
+    def _train(self, X, y, epochs, first, classes=None, incremental=False):
         rs = check_random_state(self.random_state)
         if first:
+            self.device_ = _resolve_device(self.device)
             self.classes_, codes = self._encode(y, classes)
             self._seed = int(rs.randint(np.iinfo(np.int32).max))
             self._rng = np.random.RandomState(self._seed)
+            self._rng_states = _new_rng_states(self._seed, self.device_)
             self.n_iter_ = 0
             self.history_ = []
         else:
             _, codes = self._encode(y, self.classes_)
+        # as in scikit-learn's MLP, partial_fit does not stop early
+        early_stopping = self.early_stopping and not incremental
+        fraction = self.validation_fraction
+        if fraction is None and early_stopping:
+            fraction = 0.1
         X_val = y_val = None
-        if self.validation_fraction is not None:
+        if fraction is not None:
             X, X_val, codes, y_val = train_test_split(
-                X, codes, test_size=self.validation_fraction, stratify=codes,
+                X, codes, test_size=fraction, stratify=codes,
                 random_state=self._rng)
-        with _torch_threads(self.n_threads), torch.random.fork_rng(devices=[]):
+            if np.bincount(y_val).max() < 2:
+                raise ValueError(
+                    f"validation_fraction={fraction} holds out {y_val.shape[0]} "
+                    "samples, none of whose classes appears twice: the retrieval "
+                    f"score ({self.scoring}) needs two samples of a class. Hold "
+                    "out a larger fraction.")
+        self.best_validation_score_ = None
+        with _torch_threads(self.n_threads):
             if first:
-                self._build(X, self.classes_.shape[0], self._seed)
-            torch.manual_seed(self._seed + self.n_iter_)
-            bar = tqdm(total=epochs, disable=not self.verbose,
-                       desc=type(self).__name__)
+                with _own_rng(self):
+                    self._build(X, self.classes_.shape[0])
+            bar = _progress_bar(epochs, type(self).__name__) if self.verbose else None
+            best_state, best_score, no_improvement = None, -np.inf, 0
             for _ in range(epochs):
                 t0 = time.perf_counter()
+                lr = self._optimizer.param_groups[0]["lr"]
                 mean_loss = self._run_epoch(X, codes, self._rng)
                 self.n_iter_ += 1
-                record = {"epoch": self.n_iter_, "loss": mean_loss,
-                          "time": time.perf_counter() - t0}
+                record = {"epoch": self.n_iter_, "loss": mean_loss, "lr": lr}
                 if X_val is not None:
                     record["val_score"] = _SCORES[self.scoring](
                         self._embed(X_val), y_val)
+                record["time"] = time.perf_counter() - t0
                 self.history_.append(record)
-                bar.update(1)
-                bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
-                                 if k in ("loss", "val_score")})
-            bar.close()
+                self._step_scheduler(record)
+                if bar is not None:
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in record.items()
+                                     if k in ("loss", "val_score")}, refresh=False)
+                    bar.update(1)
+                if early_stopping:
+                    # scikit-learn MLP's rule, to the comparison
+                    score = record["val_score"]
+                    no_improvement = (no_improvement + 1
+                                      if score < best_score + self.tol else 0)
+                    if score > best_score:
+                        best_score, best_state = score, self._snapshot()
+                        self.best_validation_score_ = score
+                    if no_improvement > self.n_iter_no_change:
+                        break
+            if bar is not None:
+                bar.close()
+            if best_state is not None:
+                self._restore(best_state)
         return self
+
+    def _step_scheduler(self, record):
+        if self._scheduler is None:
+            return
+        if isinstance(self._scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self._scheduler.step(record.get("val_score", record["loss"]))
+        else:
+            self._scheduler.step()
+
+    def _snapshot(self):
+        return {key: copy.deepcopy(getattr(self, key).state_dict())
+                for key in ("module_", "loss_")}
+
+    def _restore(self, state):
+        for key, value in state.items():
+            getattr(self, key).load_state_dict(value)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -487,7 +678,8 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         X, y = self._validate_X(X, reset=first, y=_require_y(y))
         if classes is not None:
             classes = np.unique(np.asarray(classes))
-        return self._train(X, y, 1, first=first, classes=classes)
+        return self._train(X, y, 1, first=first, classes=classes,
+                           incremental=True)
 
     def _continuing(self):
         return self.warm_start and hasattr(self, "module_")
@@ -495,7 +687,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     # -- inference ----------------------------------------------------------
 
     def _embed(self, X, batch_size=1024):
-        device = self._device()
+        device = self.device_
         out = []
         with torch.no_grad():
             for start in range(0, X.shape[0], batch_size):
@@ -578,13 +770,18 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
         for key in ("module_", "loss_"):
             if key in state:
                 state[key] = copy.deepcopy(state[key]).cpu()
+        if "device_" in state:
+            state["device_"] = torch.device("cpu")
+            state["_rng_states"] = {"cpu": state["_rng_states"]["cpu"]}
         state.pop("_optimizer", None)
+        state.pop("_scheduler", None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if hasattr(self, "module_"):
             self._optimizer = _make_optimizer(self)
+            self._scheduler = _make_scheduler(self)
 
 
 def _make_optimizer(est):
@@ -597,6 +794,96 @@ def _make_optimizer(est):
         groups.append({"params": extra, "lr": est.lr * est.loss_lr_multiplier})
     return opt_cls(groups, lr=est.lr, weight_decay=est.weight_decay,
                    **est._sub_params("optimizer__"))
+
+
+def _make_scheduler(est):
+    """The learning-rate scheduler over ``est._optimizer``, stepped per epoch."""
+    params = est._sub_params("lr_scheduler__")
+    sched = est.lr_scheduler
+    if sched is None:
+        if params:
+            raise ValueError(
+                "lr_scheduler__* parameters are given but lr_scheduler is None.")
+        return None
+    lr_sched = torch.optim.lr_scheduler
+    if sched == "cosine":
+        params = {"T_max": est.max_epochs, **params}
+        return lr_sched.CosineAnnealingLR(est._optimizer, **params)
+    if sched == "step":
+        params = {"step_size": max(1, est.max_epochs // 3), "gamma": 0.1, **params}
+        return lr_sched.StepLR(est._optimizer, **params)
+    if not issubclass(sched, (lr_sched.LRScheduler, lr_sched.ReduceLROnPlateau)):
+        raise TypeError(
+            "lr_scheduler must be 'cosine', 'step', None or a torch learning-rate "
+            f"scheduler class, got {sched!r}.")
+    if (issubclass(sched, lr_sched.ReduceLROnPlateau) and "mode" not in params
+            and (est.validation_fraction is not None or est.early_stopping)):
+        params["mode"] = "max"  # it watches the validation score
+    return sched(est._optimizer, **params)
+
+
+def _progress_bar(total, desc):
+    """One progress bar, updated once per epoch.
+
+    In a Jupyter kernel: tqdm's widget when ipywidgets is installed, otherwise
+    the text bar shown as one output of the cell that is updated in place (a
+    saved notebook keeps only its last state; ``tqdm.auto`` would instead warn
+    "IProgress not found" and append a stderr output per update). Elsewhere one
+    line of text on stderr, redrawn in place.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    in_kernel = shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm
+
+        return tqdm(total=total, desc=desc, leave=True)
+    from tqdm.std import tqdm
+
+    return tqdm(total=total, desc=desc, leave=True, mininterval=0, miniters=1,
+                file=_CellLine() if in_kernel else sys.stderr)
+
+
+class _CellLine:
+    """A text stream for tqdm that shows the latest frame it was sent as one
+    output of the running Jupyter cell, replaced at every flush."""
+
+    encoding = "utf-8"
+
+    def __init__(self):
+        from IPython.display import display
+
+        self._frame = ""
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text):
+        frame = text.replace("\n", "").split("\r")[-1].rstrip()
+        if frame:
+            self._frame = frame
+
+    def flush(self):
+        self._handle.update({"text/plain": self._frame}, raw=True)
+
+
+def _accepts_miner(loss):
+    """Whether ``loss`` takes mined tuples: mlearn's losses say so with
+    ``accepts_miner``; any other loss (pytorch-metric-learning's, your own) if
+    its ``forward`` has an ``indices_tuple`` parameter or a third positional
+    one, as ``forward(embeddings, labels, indices_tuple=None, ...)`` has."""
+    flag = getattr(loss, "accepts_miner", None)
+    if flag is not None:
+        return bool(flag)
+    try:
+        params = inspect.signature(loss.forward).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = 0
+    for p in params:
+        if p.name == "indices_tuple" or p.kind is p.VAR_POSITIONAL:
+            return True
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional >= 3
 
 
 def _tensor(a, device, dtype=torch.float32):

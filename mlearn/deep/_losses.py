@@ -15,7 +15,9 @@ once per triplet containing it, so with mined triplets the contrastive and
 lifted-structure values differ from PML's (without a miner they agree).
 
 Every loss here runs in O(B²) memory: nothing builds a ``B×B×B`` tensor (the
-all-triplet loss is chunked over anchors inside a custom autograd function).
+all-triplet loss is chunked over anchors inside a custom autograd function,
+or, with many positives per anchor, counts and sums the active negatives of
+each positive pair from the anchor's sorted negative distances).
 """
 
 import math
@@ -30,10 +32,12 @@ __all__ = [
     "CenterLoss",
     "ContrastiveLoss",
     "CosFaceLoss",
+    "CrossEntropyLoss",
     "LiftedStructureLoss",
     "MetricLoss",
     "MultiSimilarityLoss",
     "NPairsLoss",
+    "NormalizedSoftmaxLoss",
     "ProxyAnchorLoss",
     "ProxyNCALoss",
     "SoftTripleLoss",
@@ -43,8 +47,14 @@ __all__ = [
 
 # Squared distances below this are clipped so that sqrt has a finite gradient.
 _SQ_EPS = 1e-12
-# Elements of a chunk of triplets (anchors x B x B) in the all-triplet loss.
+# Elements of a chunk of triplets (anchors x positives x B) in the all-triplet
+# loss and (anchors x B x B) in the miners.
 _TRIPLET_CHUNK = 1 << 22
+# Above this many positives per anchor the all-triplet hinge loss sorts each
+# anchor's negatives (O(B² log B)) instead of comparing every (p, n) (O(B² P));
+# on one CPU thread the two cost the same near P = 9 at B = 128
+# (benchmarks/bench_deep.py --triplet-step).
+_SORTED_MIN_POSITIVES = 8
 
 
 def _normalize(x):
@@ -151,39 +161,86 @@ class ContrastiveLoss(MetricLoss):
         return _mean_nonzero(pos_terms) + _mean_nonzero(neg_terms)
 
 
-class _AllTripletsFromDistances(torch.autograd.Function):
-    """Mean over nonzero hinge (or softplus) triplet terms, from ``D`` alone.
+def _accumulation_dtype(x):
+    # float64 where the device has it: the sorted prefix sums below subtract
+    # sums of up to B distances, which float32 would round to ~1e-5.
+    return x.dtype if x.device.type == "mps" else torch.float64
 
-    The loss depends on the ``B×B`` distance matrix only, so its gradient with
-    respect to ``D`` is ``B×B`` too: the forward pass accumulates it chunk by
-    chunk (``c×B×B`` temporaries) and the backward pass returns it.
+
+def _all_triplets_hinge(D, pos, neg, margin):
+    r"""Mean over the nonzero ``[D_ap - D_an + m]_+`` of every valid triplet.
+
+    Per anchor, the terms of a positive ``p`` are nonzero for the negatives
+    with ``D_an < D_ap + m``: with the anchor's negative distances sorted, their
+    number ``k_ap`` is a ``searchsorted`` and their sum a prefix sum, so
+
+    .. math::
+        \sum_{n} [D_{ap} - D_{an} + m]_+ = k_{ap} (D_{ap} + m)
+        - \sum_{r < k_{ap}} D^{\uparrow}_{a, r}
+
+    in O(B² log B) time and O(B²) memory. Autograd through the sort and the
+    gather gives the hinge's gradient: ``k_ap / K`` on ``D_ap`` and minus the
+    number of active positives on ``D_an``, with ``K = sum k_ap``.
+    """
+    B = D.shape[0]
+    Dd = D.to(_accumulation_dtype(D))
+    inf = torch.full_like(Dd, math.inf)
+    neg_sorted = torch.sort(torch.where(neg, Dd, inf), dim=1).values
+    threshold = Dd + margin
+    k = torch.searchsorted(neg_sorted.detach(), threshold.detach())
+    k = torch.where(pos, k, torch.zeros_like(k))
+    finite = torch.where(torch.isinf(neg_sorted), torch.zeros_like(neg_sorted),
+                         neg_sorted)
+    prefix = torch.cat([finite.new_zeros(B, 1), torch.cumsum(finite, dim=1)], dim=1)
+    total = (k * threshold).sum() - prefix.gather(1, k).sum()
+    count = k.sum()
+    return (total / count.clamp(min=1)).to(D.dtype)
+
+
+class _PackedTripletsFromDistances(torch.autograd.Function):
+    """Mean over the nonzero hinge (or softplus) terms of every valid triplet,
+    from ``D`` alone, in O(B² P) time for ``P = max_a |P_a|`` positives.
+
+    Each anchor's positives are packed into the leading ``P`` columns (``P`` is
+    ``m - 1`` with an m-per-class sampler), so a chunk of ``c`` anchors holds
+    ``c×P×B`` temporaries. The loss depends on the ``B×B`` distance matrix
+    only: the forward pass accumulates the gradient with respect to ``D`` chunk
+    by chunk and the backward pass returns it, so memory stays O(B²) whatever
+    ``B``.
     """
 
     @staticmethod
     def forward(ctx, D, pos, neg, margin, smooth):
         B = D.shape[0]
-        chunk = max(1, _TRIPLET_CHUNK // max(B * B, 1))
+        P = max(int(pos.sum(dim=1).max()), 1)
+        # stable descending sort of the mask: each row's positives come first
+        order = torch.argsort(pos.to(torch.int8), dim=1, descending=True,
+                              stable=True)[:, :P]
+        pos_packed = pos.gather(1, order)
+        D_pos = D.gather(1, order)
+        chunk = max(1, _TRIPLET_CHUNK // max(P * B, 1))
         total = D.new_zeros(())
         count = D.new_zeros(())
+        grad_pos = torch.zeros_like(D_pos)
         grad = torch.zeros_like(D)
+        zero = D.new_zeros(())
         for start in range(0, B, chunk):
             stop = min(start + chunk, B)
-            Dc = D[start:stop]
-            valid = pos[start:stop, :, None] & neg[start:stop, None, :]
-            z = Dc[:, :, None] - Dc[:, None, :] + margin
+            valid = pos_packed[start:stop, :, None] & neg[start:stop, None, :]
+            z = D_pos[start:stop, :, None] - D[start:stop, None, :] + margin
             if smooth:
-                term = F.softplus(z)
-                weight = torch.sigmoid(z)
                 active = valid
+                total = total + torch.where(active, F.softplus(z), zero).sum()
+                weight = torch.where(active, torch.sigmoid(z), zero)
             else:
-                term = F.relu(z)
                 active = valid & (z > 0)
-                weight = torch.ones_like(z)
-            weight = torch.where(active, weight, torch.zeros_like(weight))
-            total = total + torch.where(active, term, torch.zeros_like(term)).sum()
+                total = total + torch.where(active, z, zero).sum()
+                weight = active.to(D.dtype)
             count = count + active.sum()
             # d/dD[a, p] = sum_n w, d/dD[a, n] = -sum_p w
-            grad[start:stop] += weight.sum(dim=2) - weight.sum(dim=1)
+            grad_pos[start:stop] = weight.sum(dim=2)
+            grad[start:stop] -= weight.sum(dim=1)
+        grad.scatter_add_(1, order, grad_pos)
         if count > 0:
             grad /= count
             loss = total / count
@@ -210,7 +267,9 @@ class TripletMarginLoss(MetricLoss):
     :math:`m = 0.2`; pytorch-metric-learning 2.9 uses plain distances with
     :math:`m = 0.05` (0.2 since 3.0). ``smooth=True`` replaces the hinge by
     softplus (the soft margin of Hermans et al.) and averages over all triplets.
-    Without a miner the loss is computed in O(B²) memory.
+    Without a miner the loss is computed in O(B²) memory and O(B² P) time for
+    at most ``P`` positives per anchor (the hinge, once ``P > 8``, in
+    O(B² log B) from each anchor's sorted negative distances).
 
     Parameters
     ----------
@@ -229,8 +288,10 @@ class TripletMarginLoss(MetricLoss):
         if indices_tuple is None:
             pos, neg = _label_masks(labels)
             D = _distance_from_cosine(_cosine_matrix(embeddings))
-            return _AllTripletsFromDistances.apply(D, pos, neg, self.margin,
-                                                   self.smooth)
+            if not self.smooth and pos.sum(dim=1).max() > _SORTED_MIN_POSITIVES:
+                return _all_triplets_hinge(D, pos, neg, self.margin)
+            return _PackedTripletsFromDistances.apply(D, pos, neg, self.margin,
+                                                      self.smooth)
         if len(indices_tuple) != 3:
             raise ValueError("TripletMarginLoss needs (anchor, positive, negative) "
                              f"indices, got a tuple of {len(indices_tuple)}.")
@@ -556,6 +617,68 @@ class _MarginSoftmax(_ClassLoss):
         return F.cross_entropy(self._scale(logits, embeddings), labels)
 
 
+class NormalizedSoftmaxLoss(_MarginSoftmax):
+    r"""Normalized softmax (Zhai & Wu, 2019): softmax cross-entropy on the
+    cosines to L2-normalised class weights, divided by a temperature,
+
+    .. math::
+        L = \operatorname{mean}_i -\log \frac{e^{\cos\theta_{i y_i} / T}}
+            {\sum_c e^{\cos\theta_{i c} / T}}
+
+    — a classification baseline that metric-learning losses are measured
+    against (e.g. Musgrave et al., 2020, "A metric learning reality check").
+    It is :class:`CosFaceLoss` with ``margin=0`` and ``scale=1/T``;
+    ``temperature`` follows pytorch-metric-learning's
+    ``NormalizedSoftmaxLoss`` (default 0.05).
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+    temperature : float, default=0.05
+
+    Attributes
+    ----------
+    W : Parameter of shape (embedding_dim, n_classes)
+    """
+
+    def __init__(self, n_classes, embedding_dim, temperature=0.05):
+        super().__init__(n_classes, embedding_dim, 0.0, 1.0 / temperature)
+        self.temperature = temperature
+
+    def _target_logit(self, cos, embeddings):
+        return cos
+
+
+class CrossEntropyLoss(_ClassLoss):
+    r"""Plain softmax cross-entropy through a linear classifier trained
+    alongside the network: ``W x + b`` on the *unnormalised* embeddings,
+
+    .. math::
+        L = \operatorname{mean}_i -\log \frac{e^{w_{y_i}^\top x_i + b_{y_i}}}
+            {\sum_c e^{w_c^\top x_i + b_c}}
+
+    — the plainest classification baseline for metric learning; the
+    embeddings (the classifier's input) are what ``transform`` returns.
+    Unlike ``torch.nn.CrossEntropyLoss`` it owns the classifier, so it takes
+    embeddings, not logits.
+
+    Parameters
+    ----------
+    n_classes, embedding_dim : int
+
+    Attributes
+    ----------
+    classifier : nn.Linear
+    """
+
+    def __init__(self, n_classes, embedding_dim):
+        super().__init__(n_classes, embedding_dim)
+        self.classifier = nn.Linear(embedding_dim, n_classes)
+
+    def forward(self, embeddings, labels, indices_tuple=None):
+        return F.cross_entropy(self.classifier(embeddings), labels)
+
+
 class CosFaceLoss(_MarginSoftmax):
     r"""CosFace / AM-Softmax (Wang et al., 2018): logits
     :math:`s\,(\cos\theta_c - m\,[c = y])`.
@@ -657,6 +780,8 @@ LOSSES = {
     "proxy_anchor": ProxyAnchorLoss,
     "soft_triple": SoftTripleLoss,
     "center": CenterLoss,
+    "cross_entropy": CrossEntropyLoss,
+    "normalized_softmax": NormalizedSoftmaxLoss,
     "cosface": CosFaceLoss,
     "am_softmax": _am_softmax,
     "sphereface": SphereFaceLoss,
