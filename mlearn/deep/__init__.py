@@ -14,23 +14,24 @@ except ImportError as exc:  # pragma: no cover - exercised without torch
         "extra with `pip install mlearn[torch]` (or `pip install torch`)."
     ) from exc
 
-from mlearn.deep._estimator import MLP, DeepMetricEmbedding
-from mlearn.deep._losses import (
-    LOSSES,
+from mlearn.deep._class_losses import (
     ArcFaceLoss,
     CenterLoss,
-    ContrastiveLoss,
     CosFaceLoss,
     CrossEntropyLoss,
-    LiftedStructureLoss,
-    MetricLoss,
-    MultiSimilarityLoss,
     NormalizedSoftmaxLoss,
-    NPairsLoss,
     ProxyAnchorLoss,
     ProxyNCALoss,
     SoftTripleLoss,
     SphereFaceLoss,
+)
+from mlearn.deep._estimator import MLP, DeepMetricEmbedding
+from mlearn.deep._losses import (
+    ContrastiveLoss,
+    LiftedStructureLoss,
+    MetricLoss,
+    MultiSimilarityLoss,
+    NPairsLoss,
     TripletMarginLoss,
 )
 from mlearn.deep._miners import (
@@ -40,6 +41,7 @@ from mlearn.deep._miners import (
     SemiHardMiner,
     TripletMiner,
 )
+from mlearn.deep._registry import LOSSES
 from mlearn.deep._sampler import MPerClassSampler
 
 __all__ = [
