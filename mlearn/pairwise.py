@@ -7,22 +7,43 @@ Both functions take the metric as ``M`` (Mahalanobis matrix) or ``L`` (linear ma
 import numpy as np
 
 from mlearn._kernels._distances import (
+    TINY_SQ,
     _finish_sq_distances,
+    _finish_sq_distances_inplace,
     _gather_differences,
+    _rescaled_pair_distances,
     _row_sq_norms,
 )
-from mlearn.utils._validation import _is_dask, check_finite_array, check_metric_args
+from mlearn.utils._validation import (
+    _is_dask,
+    check_finite_array,
+    check_finite_dask,
+    check_metric_args,
+)
 
 __all__ = ["pairwise_mahalanobis", "paired_mahalanobis"]
 
-# Rows of the (n, m) result computed per GEMM: a block of about this many bytes in
-# float64 stays in cache for the finishing pass while keeping the GEMM efficient.
-_BLOCK_BYTES = 4 * 2**20
+# float64 output receives the GEMM directly (one call, no temporary); float32
+# output goes through float64 row blocks of about this many bytes. Few large GEMMs,
+# not many small ones: each BLAS call waits for all of BLAS's threads, which on a
+# machine with a busy core costs a scheduler time slice per call (a 4 MiB block
+# made pairwise 4-8x the single-GEMM floor there).
+_BLOCK_BYTES = 64 * 2**20
 _PAIRED_BLOCK_ROWS = 8192
+
+# Transformed coordinates whose largest magnitude lies in [SAFE_MIN, SAFE_MAX]
+# square and sum without overflow, and without underflow for every row whose
+# squared norm is at least TINY_SQ; outside it the points are rescaled first.
+_SAFE_MAX = 2.0**450
+_SAFE_MIN = 2.0**-450
 
 
 def _out_dtype(*arrays):
     return np.result_type(*[a.dtype for a in arrays], np.float32)
+
+
+def _max_abs(A):
+    return max(float(A.max()), -float(A.min())) if A.size else 0.0
 
 
 def _augment(XL, left):
@@ -42,17 +63,60 @@ def _augment(XL, left):
     return A
 
 
+def _scaled_maps(X, Y, L):
+    """``(XL, YL, e)`` with ``X Lᵀ = 2^e XL`` and ``Y Lᵀ = 2^e YL``, float64.
+
+    ``e = 0`` (no copy, no scaling) unless the largest transformed magnitude lies
+    outside ``[_SAFE_MIN, _SAFE_MAX]`` (or ``X Lᵀ`` overflowed); then ``X``,
+    ``Y`` and ``L`` are divided by powers of two, which is exact, so the squares
+    neither overflow nor underflow. ``Y is None`` gives ``YL = None``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = None if Y is None else np.asarray(Y, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # handled below
+        XL = X @ L.T
+        YL = None if Y is None else Y @ L.T
+    zmax = max(_max_abs(XL), 0.0 if YL is None else _max_abs(YL))
+    if zmax == 0.0 or _SAFE_MIN <= zmax <= _SAFE_MAX:
+        return XL, YL, 0
+    ex = int(np.frexp(max(_max_abs(X), 0.0 if Y is None else _max_abs(Y)))[1])
+    eL = int(np.frexp(_max_abs(L))[1])
+    Ls = np.ldexp(L, -eL)
+    XL = np.ldexp(X, -ex) @ Ls.T
+    YL = None if Y is None else np.ldexp(Y, -ex) @ Ls.T
+    zmax = max(_max_abs(XL), 0.0 if YL is None else _max_abs(YL))
+    ez = int(np.frexp(zmax)[1]) if zmax > 0.0 else 0
+    XL = np.ldexp(XL, -ez)
+    YL = None if YL is None else np.ldexp(YL, -ez)
+    return XL, YL, ex + eL + ez
+
+
 def _pairwise_numpy(X, Y, L, squared, same):
     out = np.empty((X.shape[0], Y.shape[0]), dtype=_out_dtype(X, Y))
-    A = _augment(np.asarray(X, dtype=np.float64) @ L.T, left=True)
-    B = _augment(np.asarray(Y, dtype=np.float64) @ L.T, left=False)
-    step = max(1, _BLOCK_BYTES // (8 * max(1, Y.shape[0])))
-    G = np.empty((min(step, X.shape[0]), Y.shape[0]), dtype=np.float64)
-    for start in range(0, X.shape[0], step):
-        stop = min(start + step, X.shape[0])
-        g = G[: stop - start]
-        np.matmul(A[start:stop], B.T, out=g)
-        _finish_sq_distances(g, out[start:stop], squared)
+    XL, YL, exponent = _scaled_maps(X, None if same else Y, L)
+    A = _augment(XL, left=True)
+    B = _augment(XL if same else YL, left=False)
+    k = XL.shape[1]
+    n, m = out.shape
+    if out.dtype == np.float64:
+        np.matmul(A, B.T, out=out)
+        _finish_sq_distances_inplace(out, squared, exponent)
+    else:
+        step = max(1, _BLOCK_BYTES // (8 * m))
+        G = np.empty((min(step, n), m), dtype=np.float64)
+        for start in range(0, n, step):
+            stop = min(start + step, n)
+            g = G[: stop - start]
+            np.matmul(A[start:stop], B.T, out=g)
+            _finish_sq_distances(g, out[start:stop], squared, exponent)
+    # Rows far smaller than the largest (squared norm below TINY_SQ in the common
+    # scale) lost digits to underflow: distances between two such rows are
+    # recomputed on their own scale (which strictly shrinks the set each time).
+    tiny_x = np.flatnonzero(A[:, k] < TINY_SQ)
+    tiny_y = tiny_x if same else np.flatnonzero(B[:, k + 1] < TINY_SQ)
+    if tiny_x.size and tiny_y.size and tiny_x.size + tiny_y.size < n + m:
+        sub = _pairwise_numpy(X[tiny_x], Y[tiny_y], L, squared, same)
+        out[np.ix_(tiny_x, tiny_y)] = sub
     if same:
         np.fill_diagonal(out, 0.0)
     return out
@@ -123,16 +187,18 @@ def pairwise_mahalanobis(X, Y=None, *, M=None, L=None, squared=False):
 def _pairwise_dask(X, Y, M, L, squared):
     import dask.array as da
 
+    same = Y is X
     X = da.asarray(X)
-    Y = da.asarray(Y)
+    Y = X if same else da.asarray(Y)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"X and Y must be 2-D with the same number of features; got shapes "
             f"{X.shape} and {Y.shape}."
         )
     L = check_metric_args(M, L, X.shape[1])
-    X = X.rechunk({1: -1})
-    Y = Y.rechunk({1: -1})
+    same = Y is X
+    X = check_finite_dask(X.rechunk({1: -1}), "X")
+    Y = X if same else check_finite_dask(Y.rechunk({1: -1}), "Y")
     dtype = np.result_type(X.dtype, Y.dtype, np.float32)
     return da.blockwise(
         _pairwise_block, "ij", X, "ik", Y, "jk",
@@ -175,7 +241,8 @@ def paired_mahalanobis(X, Y, *, M=None, L=None, squared=False):
                 f"X and Y must be 2-D with the same shape; got {X.shape} and {Y.shape}."
             )
         L = check_metric_args(M, L, X.shape[1])
-        X, Y = X.rechunk({1: -1}), Y.rechunk(X.chunks)
+        X = check_finite_dask(X.rechunk({1: -1}), "X")
+        Y = check_finite_dask(Y.rechunk(X.chunks), "Y")
         return da.map_blocks(
             lambda a, b: _paired_numpy(a, b, L, squared), X, Y,
             drop_axis=1, dtype=np.result_type(X.dtype, Y.dtype, np.float32),
@@ -197,8 +264,19 @@ def _paired_numpy(X, Y, L, squared):
     for start in range(0, n, _PAIRED_BLOCK_ROWS):
         stop = min(start + _PAIRED_BLOCK_ROWS, n)
         diff = np.subtract(X[start:stop], Y[start:stop], dtype=np.float64)
-        _row_sq_norms(diff @ L.T, out[start:stop], squared)
+        blk = out[start:stop]
+        if _row_sq_norms(diff @ L.T, blk, squared):
+            rows = np.flatnonzero(blk < 0) + start
+            _rescale_rows(X, Y, rows, rows, L, squared, out, rows)
     return out
+
+
+def _rescale_rows(X, Y, ia, ib, L, squared, out, rows):
+    """``out[rows] = ‖L (X[ia] − Y[ib])‖`` for the pairs whose plain sum of
+    squares overflowed or underflowed (see :func:`_rescaled_pair_distances`)."""
+    d = np.empty(rows.shape[0], dtype=np.float64)
+    _rescaled_pair_distances(X, Y, ia, ib, L, squared, d)
+    out[rows] = d
 
 
 def paired_mahalanobis_indexed(X, ia, ib, L, squared=False):
@@ -215,5 +293,8 @@ def paired_mahalanobis_indexed(X, ia, ib, L, squared=False):
         stop = min(start + _PAIRED_BLOCK_ROWS, n)
         blk = diff[: stop - start]
         _gather_differences(X, ia[start:stop], ib[start:stop], blk)
-        _row_sq_norms(blk @ L.T, out[start:stop], squared)
+        o = out[start:stop]
+        if _row_sq_norms(blk @ L.T, o, squared):
+            rows = np.flatnonzero(o < 0) + start
+            _rescale_rows(X, X, ia[rows], ib[rows], L, squared, out, rows)
     return out
