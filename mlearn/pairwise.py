@@ -64,12 +64,14 @@ def _augment(XL, left):
 
 
 def _scaled_maps(X, Y, L):
-    """``(XL, YL, e)`` with ``X Lᵀ = 2^e XL`` and ``Y Lᵀ = 2^e YL``, float64.
+    """``(XL, YL, e)`` with ``X Lᵀ = 2^e XL`` and ``Y Lᵀ = 2^e YL``, float64;
+    ``e = None`` when every point maps to 0.
 
     ``e = 0`` (no copy, no scaling) unless the largest transformed magnitude lies
-    outside ``[_SAFE_MIN, _SAFE_MAX]`` (or ``X Lᵀ`` overflowed); then ``X``,
-    ``Y`` and ``L`` are divided by powers of two, which is exact, so the squares
-    neither overflow nor underflow. ``Y is None`` gives ``YL = None``.
+    outside ``[_SAFE_MIN, _SAFE_MAX]`` (or ``X Lᵀ`` overflowed, or underflowed to
+    0); then ``X``, ``Y`` and ``L`` are divided by powers of two, which is exact,
+    so the squares neither overflow nor underflow. ``Y is None`` gives
+    ``YL = None``.
     """
     X = np.asarray(X, dtype=np.float64)
     Y = None if Y is None else np.asarray(Y, dtype=np.float64)
@@ -77,15 +79,20 @@ def _scaled_maps(X, Y, L):
         XL = X @ L.T
         YL = None if Y is None else Y @ L.T
     zmax = max(_max_abs(XL), 0.0 if YL is None else _max_abs(YL))
-    if zmax == 0.0 or _SAFE_MIN <= zmax <= _SAFE_MAX:
+    if _SAFE_MIN <= zmax <= _SAFE_MAX:
         return XL, YL, 0
-    ex = int(np.frexp(max(_max_abs(X), 0.0 if Y is None else _max_abs(Y)))[1])
+    xmax = max(_max_abs(X), 0.0 if Y is None else _max_abs(Y))
+    if xmax == 0.0:
+        return XL, YL, None
+    ex = int(np.frexp(xmax)[1])
     eL = int(np.frexp(_max_abs(L))[1])
     Ls = np.ldexp(L, -eL)
     XL = np.ldexp(X, -ex) @ Ls.T
     YL = None if Y is None else np.ldexp(Y, -ex) @ Ls.T
     zmax = max(_max_abs(XL), 0.0 if YL is None else _max_abs(YL))
-    ez = int(np.frexp(zmax)[1]) if zmax > 0.0 else 0
+    if zmax == 0.0:
+        return XL, YL, None
+    ez = int(np.frexp(zmax)[1])
     XL = np.ldexp(XL, -ez)
     YL = None if YL is None else np.ldexp(YL, -ez)
     return XL, YL, ex + eL + ez
@@ -94,6 +101,9 @@ def _scaled_maps(X, Y, L):
 def _pairwise_numpy(X, Y, L, squared, same):
     out = np.empty((X.shape[0], Y.shape[0]), dtype=_out_dtype(X, Y))
     XL, YL, exponent = _scaled_maps(X, None if same else Y, L)
+    if exponent is None:  # every point maps to the origin
+        out.fill(0.0)
+        return out
     A = _augment(XL, left=True)
     B = _augment(XL if same else YL, left=False)
     k = XL.shape[1]
@@ -129,10 +139,12 @@ def _pairwise_block(X, Y, L, squared):
 def pairwise_mahalanobis(X, Y=None, *, M=None, L=None, squared=False):
     """Mahalanobis distances between the rows of ``X`` and the rows of ``Y``.
 
-    Computed as Euclidean distances after the map ``x ↦ Lx``, in row blocks (one
-    BLAS GEMM each, then a numba pass that clips round-off negatives), so the extra
-    memory stays bounded whatever ``n × m``. float32 input gives float32 output;
-    the arithmetic is float64. Dask arrays give a lazy dask array.
+    Computed as Euclidean distances after the map ``x ↦ Lx``: one BLAS GEMM
+    written straight into the float64 result, then a numba pass that clips
+    round-off negatives and takes square roots, so no ``n × m`` temporary is
+    needed. float32 input gives float32 output; the arithmetic is float64, through
+    row blocks of at most 64 MiB. Dask arrays give a lazy dask array, whose
+    blocks raise ``ValueError`` when computed on NaN or infinity.
 
     Parameters
     ----------
@@ -160,6 +172,14 @@ def pairwise_mahalanobis(X, Y=None, *, M=None, L=None, squared=False):
     Like every expansion ``‖a‖² + ‖b‖² − 2a·b`` this loses relative precision for
     points much closer to each other than to the origin (absolute error about
     ``1e-16 · ‖Lx‖²`` before the square root).
+
+    Results do not depend on units: when the transformed points are too large or
+    too small to square in float64 (beyond about ``1e±135``), they are divided by
+    a power of two first (an exact operation) and the distances multiplied back,
+    and distances among rows more than ``1e135`` times smaller than the largest
+    are recomputed on their own scale. Only the squared distances can overflow
+    to ``inf`` or underflow to 0, where the values themselves are not
+    representable.
 
     Examples
     --------
@@ -196,7 +216,6 @@ def _pairwise_dask(X, Y, M, L, squared):
             f"{X.shape} and {Y.shape}."
         )
     L = check_metric_args(M, L, X.shape[1])
-    same = Y is X
     X = check_finite_dask(X.rechunk({1: -1}), "X")
     Y = X if same else check_finite_dask(Y.rechunk({1: -1}), "Y")
     dtype = np.result_type(X.dtype, Y.dtype, np.float32)

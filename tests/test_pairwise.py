@@ -320,3 +320,14 @@ def test_get_metric_at_extreme_scales():
             u, v = P[i] * scale, P[i + 1] * scale
             ref = np.linalg.norm(L @ (P[i] - P[i + 1])) * scale
             assert metric(u, v) == pytest.approx(ref, rel=1e-12)
+
+
+def test_pairwise_points_mapped_to_the_origin():
+    # points in the null space of L, and all-zero points: distances exactly 0
+    rs = np.random.RandomState(24)
+    L0 = rs.normal(size=(2, 3))
+    L0[:, 2] = 0.0
+    X = np.outer([1.0, -2.0, 3e-200], [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(pairwise_mahalanobis(X, L=L0), 0.0)
+    np.testing.assert_array_equal(pairwise_mahalanobis(X, X[:2] * 1e300, L=L0), 0.0)
+    np.testing.assert_array_equal(pairwise_mahalanobis(np.zeros((3, 3)), L=L0), 0.0)
