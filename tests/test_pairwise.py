@@ -126,14 +126,18 @@ def test_indexed_paired_and_point_kernel():
 
 
 def test_results_do_not_depend_on_thread_count():
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     rs = np.random.RandomState(7)
     X, Y = rs.normal(size=(500, 16)), rs.normal(size=(300, 16))
     M = random_metric(16)
     with threadpool_limits(1):
         one = pairwise_mahalanobis(X, Y, M=M)
+    before = [lib["num_threads"] for lib in threadpool_info()]
     many = pairwise_mahalanobis(X, Y, M=M)
+    paired_mahalanobis(X[:300], Y, M=M)
+    # the one-thread sections for small BLAS work restore the thread counts
+    assert [lib["num_threads"] for lib in threadpool_info()] == before
     np.testing.assert_allclose(one, many, rtol=1e-12, atol=1e-12)
 
 
