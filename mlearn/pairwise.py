@@ -5,6 +5,7 @@ Both functions take the metric as ``M`` (Mahalanobis matrix) or ``L`` (linear ma
 """
 
 import contextlib
+import threading
 
 import numpy as np
 
@@ -39,6 +40,9 @@ _PAIRED_BLOCK_ROWS = 8192
 # M (d = 128) took 0.2 ms idle and 0.45 s with the 2 cores oversubscribed.
 _ONE_THREAD_WORK = 2**25
 _CONTROLLER = None
+_LIMITED = None
+_DEPTH = 0
+_LOCK = threading.Lock()
 
 # Transformed coordinates whose largest magnitude lies in [SAFE_MIN, SAFE_MAX]
 # square and sum without overflow, and without underflow for every row whose
@@ -47,22 +51,42 @@ _SAFE_MAX = 2.0**450
 _SAFE_MIN = 2.0**-450
 
 
+@contextlib.contextmanager
 def _one_blas_thread(work=0):
-    """Context limiting BLAS to one thread when ``work`` is below
-    ``_ONE_THREAD_WORK`` multiply-adds (a no-op otherwise)."""
-    global _CONTROLLER
-    if work > _ONE_THREAD_WORK:
-        return contextlib.nullcontext()
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
+    """Limit BLAS to one thread while ``work`` (multiply-adds) is below
+    ``_ONE_THREAD_WORK``; a no-op otherwise.
 
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
+    The limit is process-wide, so nested and concurrent uses (dask's threads)
+    share it: the first to enter sets it, the last to leave restores the
+    original thread count.
+    """
+    global _CONTROLLER, _LIMITED, _DEPTH
+    if work > _ONE_THREAD_WORK:
+        yield
+        return
+    with _LOCK:
+        if _DEPTH == 0:
+            if _CONTROLLER is None:
+                from threadpoolctl import ThreadpoolController
+
+                _CONTROLLER = ThreadpoolController()
+            _LIMITED = _CONTROLLER.limit(limits=1, user_api="blas")
+        _DEPTH += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _DEPTH -= 1
+            if _DEPTH == 0:
+                _LIMITED.restore_original_limits()
+                _LIMITED = None
 
 
 def _metric_components(M, L, n_features):
     """:func:`check_metric_args` with the factorization of ``M`` (many small
     BLAS calls inside LAPACK) on one thread."""
+    if M is None:
+        return check_metric_args(M, L, n_features)
     with _one_blas_thread():
         return check_metric_args(M, L, n_features)
 

@@ -335,3 +335,22 @@ def test_pairwise_points_mapped_to_the_origin():
     np.testing.assert_array_equal(pairwise_mahalanobis(X, L=L0), 0.0)
     np.testing.assert_array_equal(pairwise_mahalanobis(X, X[:2] * 1e300, L=L0), 0.0)
     np.testing.assert_array_equal(pairwise_mahalanobis(np.zeros((3, 3)), L=L0), 0.0)
+
+
+def test_concurrent_calls_restore_blas_threads():
+    # the one-thread limit for small BLAS work is process-wide: calls from many
+    # threads at once share it and the last one out restores the thread count
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    rs = np.random.RandomState(25)
+    X, Y = rs.normal(size=(60, 8)), rs.normal(size=(40, 8))
+    M = random_metric(8)
+    ref = cdist(X, Y, "mahalanobis", VI=M)
+    before = [lib["num_threads"] for lib in threadpool_info()]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: pairwise_mahalanobis(X, Y, M=M), range(40)))
+    assert [lib["num_threads"] for lib in threadpool_info()] == before
+    for D in results:
+        np.testing.assert_allclose(D, ref, rtol=1e-10)
