@@ -1,12 +1,16 @@
 """Pairwise Mahalanobis distances: mlearn vs scipy, scikit-learn and the BLAS floor.
 
-One run prints two tables, every figure measured side by side in this run:
+One run prints three tables, every figure measured side by side in this run:
 
 1. ``pairwise_mahalanobis(X, Y, M=M)`` against ``scipy.spatial.distance.cdist(X, Y,
    'mahalanobis', VI=M)``, ``sklearn.metrics.pairwise_distances(X, Y,
    metric='mahalanobis', VI=M)`` and the BLAS floor ``X @ Y.T`` (one GEMM of the
    same shape, the least any dense method must do).
-2. The per-call cost of ``est.get_metric()`` against metric-learn 0.7's
+2. ``pairwise_mahalanobis`` against the same BLAS floor on an idle machine and
+   while a background process (started and stopped by this script) keeps one
+   core busy: many small GEMMs whose BLAS threads wait on the busy core fall far
+   behind one large GEMM there. Medians of interleaved repetitions.
+3. The per-call cost of ``est.get_metric()`` against metric-learn 0.7's
    ``get_metric`` closure (validate both vectors, ``(u - v) @ Lᵀ``, dot, sqrt) and
    a bare numpy closure, called in a Python loop and inside
    ``KNeighborsClassifier(metric=...)``.
@@ -16,10 +20,13 @@ Usage::
     python benchmarks/bench_pairwise.py            # full run (about 2 minutes)
     python benchmarks/bench_pairwise.py --quick    # scipy/sklearn on 10 % of rows,
                                                    # scaled up (marked "~")
+    python benchmarks/bench_pairwise.py --only busy  # table 2 only
 """
 
 import argparse
+import os
 import platform
+import subprocess
 import sys
 import time
 
@@ -67,6 +74,50 @@ def table_pairwise(quick):
               f"{t_ml / t_floor:.2f}x | {mark}{t_sp:.2f} | {mark}{t_sp / t_ml:.0f}x | "
               f"{mark}{t_sk:.2f} | {mark}{t_sk / t_ml:.0f}x |")
         sys.stdout.flush()
+
+
+SPIN = "while True:\n    pass\n"
+
+
+def median_pair(f, g, repeat):
+    """Medians of ``f`` and ``g`` timed alternately, so both see the same load."""
+    tf, tg = [], []
+    for _ in range(repeat):
+        for fun, times in ((f, tf), (g, tg)):
+            t0 = time.perf_counter()
+            fun()
+            times.append(time.perf_counter() - t0)
+    return float(np.median(tf)), float(np.median(tg))
+
+
+def table_busy(repeat):
+    rng = np.random.default_rng(2)
+    print(f"{os.cpu_count()} cores; 'load' is the 1-minute load average after the "
+          "row (the spinner counts 1; other processes the rest)")
+    print("| n x m x d | machine | mlearn (s) | BLAS floor X@Y.T (s) | "
+          "mlearn / floor | load |")
+    print("|---|---|---|---|---|---|")
+    for n, m, d in SHAPES:
+        X = rng.normal(size=(n, d))
+        Y = rng.normal(size=(m, d))
+        A = rng.normal(size=(d, d))
+        M = A @ A.T / d + np.eye(d)
+        pairwise_mahalanobis(X[:8], Y[:8], M=M)  # compile / warm up
+        for machine in ("no extra load", "one core busy"):
+            spinner = None
+            if machine == "one core busy":
+                spinner = subprocess.Popen([sys.executable, "-c", SPIN])
+                time.sleep(0.5)
+            try:
+                t_ml, t_floor = median_pair(
+                    lambda: pairwise_mahalanobis(X, Y, M=M), lambda: X @ Y.T, repeat)
+            finally:
+                if spinner is not None:
+                    spinner.kill()
+                    spinner.wait()
+            print(f"| {n} x {m} x {d} | {machine} | {t_ml:.4f} | {t_floor:.4f} | "
+                  f"{t_ml / t_floor:.2f}x | {os.getloadavg()[0]:.1f} |")
+            sys.stdout.flush()
 
 
 def validate_vector(u, dtype=None):
@@ -142,14 +193,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="time scipy/sklearn on 10%% of the rows and scale up")
+    parser.add_argument("--only", choices=["pairwise", "busy", "metric"],
+                        help="print one table only")
+    parser.add_argument("--repeat", type=int, default=9,
+                        help="repetitions (medians) of the busy-machine table")
     args = parser.parse_args(argv)
     print(f"# bench_pairwise: python {platform.python_version()}, numpy "
           f"{np.__version__}, scipy {scipy.__version__}, scikit-learn "
-          f"{sklearn.__version__}; best of 5 (mlearn, floor), 1 (scipy, sklearn)")
-    print()
-    table_pairwise(args.quick)
-    print()
-    table_metric()
+          f"{sklearn.__version__}; best of 5 (mlearn, floor), 1 (scipy, sklearn); "
+          f"busy-machine table: median of {args.repeat}")
+    tables = {"pairwise": lambda: table_pairwise(args.quick),
+              "busy": lambda: table_busy(args.repeat),
+              "metric": table_metric}
+    for name, table in tables.items():
+        if args.only in (None, name):
+            print()
+            table()
     return 0
 
 

@@ -118,7 +118,10 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
                     f"X has shape {X.shape}, but {type(self).__name__} is expecting "
                     f"{self.n_features_in_} features as input."
                 )
+            from mlearn.utils._validation import check_finite_dask
+
             dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.float64
+            X = check_finite_dask(X, "X")  # NaN/inf raise when a block is computed
             return X.astype(dtype) @ self.components_.T.astype(dtype, copy=False)
         X = validate_data(self, X, reset=False, dtype=list(FLOAT_DTYPES))
         X_new = X.astype(np.float64, copy=False) @ self.components_.T

@@ -40,6 +40,20 @@ def _check(X, y, name):
     if y.ndim != 1:
         raise ValueError(f"labels for {name} must be 1-D, got shape {y.shape}.")
     check_consistent_length(X, y)
+    if y.dtype.kind in "fc":
+        missing = ~np.isfinite(y)
+    elif y.dtype.kind == "O":
+        missing = np.array([v is None or (isinstance(v, (float, np.floating))
+                                           and not np.isfinite(v)) for v in y],
+                           dtype=bool)
+    else:
+        missing = np.zeros(0, dtype=bool)
+    if missing.any():
+        raise ValueError(
+            f"labels for {name} contain {int(missing.sum())} missing or non-finite "
+            f"values (NaN, inf or None), first at index {int(np.argmax(missing))}; "
+            "every point needs a label."
+        )
     return X, y
 
 

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import make_blobs_data
-from mlearn import KISSME, Covariance, pairwise_mahalanobis
+from mlearn import KISSME, Covariance, paired_mahalanobis, pairwise_mahalanobis
 
 da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +115,51 @@ def test_distributed_cluster_equals_numpy(client, data):
     assert _rel(kissme.get_mahalanobis_matrix(), ref.get_mahalanobis_matrix()) < 1e-9
     np.testing.assert_allclose(kissme.transform(Xd).compute(), ref.transform(X),
                                rtol=1e-8, atol=1e-10)
+
+
+@pytest.fixture
+def nan_data(data):
+    X, y = data
+    bad = X.copy()
+    bad[77, 1] = np.nan  # in the second of three row blocks
+    return X, y, da.from_array(bad, chunks=(50, 7))
+
+
+def test_lazy_results_on_nan_raise_when_computed(nan_data):
+    # transform and distances stay lazy (no compute at call time) but computing a
+    # block built on a NaN raises, instead of returning NaN blocks
+    X, y, Xd = nan_data
+    ok = da.from_array(X, chunks=(50, 7))
+    M = Covariance().fit(X).get_mahalanobis_matrix()
+    with dask.config.set(scheduler="sync"):
+        lazy = {
+            "Covariance.transform": Covariance().fit(X).transform(Xd),
+            "KISSME.transform": KISSME().fit(X, y).transform(Xd),
+            "pairwise X": pairwise_mahalanobis(Xd, ok, M=M),
+            "pairwise Y": pairwise_mahalanobis(ok[:40], Xd, M=M),
+            "pairwise X, X": pairwise_mahalanobis(Xd, M=M),
+            "paired X": paired_mahalanobis(Xd, ok, M=M),
+            "paired Y": paired_mahalanobis(ok, Xd, M=M),
+        }
+        for name, result in lazy.items():
+            assert isinstance(result, da.Array), name
+            which = "Y" if name.endswith("Y") else "X"
+            with pytest.raises(ValueError,
+                               match=re.escape(f"{which} contains NaN or infinity")):
+                result.compute()
+        # blocks without the NaN still compute, and clean input is unchanged
+        np.testing.assert_allclose(lazy["Covariance.transform"][:50].compute(),
+                                   Covariance().fit(X).transform(X[:50]), rtol=1e-12)
+        np.testing.assert_allclose(paired_mahalanobis(ok, ok[::-1], M=M).compute(),
+                                   paired_mahalanobis(X, X[::-1], M=M), rtol=1e-12)
+
+
+def test_kissme_dask_nan_labels_raise(data):
+    X, y = data
+    y_bad = y.astype(np.float64)
+    y_bad[130] = np.nan
+    with dask.config.set(scheduler="sync"):
+        for y_in in (y_bad, da.from_array(y_bad, chunks=70)):
+            with pytest.raises(ValueError, match=re.escape(
+                    "y contains NaN or infinity; class labels must be finite")):
+                KISSME().fit(da.from_array(X, chunks=(50, 7)), y_in)

@@ -1,5 +1,7 @@
 """Retrieval metrics: hand-computed cases, a brute-force twin, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -124,3 +126,40 @@ def test_scorer_in_cross_val_score():
         manual.append(mean_average_precision_at_r(Z, y[test]))
     np.testing.assert_allclose(scores, manual)
     assert 0.3 < scores.min() < 1.0  # a real, non-trivial score
+
+
+@pytest.mark.parametrize("func", [precision_at_1, r_precision,
+                                  mean_average_precision_at_r])
+def test_missing_labels_and_non_finite_embeddings_raise(func):
+    rng = np.random.default_rng(4)
+    X, X_ref = rng.normal(size=(8, 2)), rng.normal(size=(6, 2))
+    y = np.array([0.0, 1.0, 0.0, 1.0, np.nan, 0.0, 1.0, 0.0])
+    y_ref = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    msg = ("labels for X contain 1 missing or non-finite values (NaN, inf or None), "
+           "first at index 4")
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        func(X, y)
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        func(X, y, X_ref, y_ref)
+    y_ref_bad = y_ref.copy()
+    y_ref_bad[[2, 5]] = [np.inf, np.nan]
+    with pytest.raises(ValueError, match=re.escape(
+            "labels for X_ref contain 2 missing or non-finite values")):
+        func(X, np.nan_to_num(y), X_ref, y_ref_bad)
+    labels = np.array(["a", "b", "a", None, "b", "a", "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match=re.escape("first at index 3")):
+        func(X, labels)
+    labels[3] = float("nan")
+    with pytest.raises(ValueError, match=re.escape("first at index 3")):
+        func(X, labels)
+    for bad in (np.nan, np.inf):
+        Xb = X.copy()
+        Xb[2, 1] = bad
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            func(Xb, np.nan_to_num(y))
+        with pytest.raises(ValueError, match="NaN|infinity"):
+            func(X, np.nan_to_num(y), np.where(X_ref == X_ref[0, 0], bad, X_ref),
+                 y_ref)
+    # string and object labels without missing values still work
+    labels[3] = "b"
+    assert func(X, labels) == func(X, (labels == "a").astype(int))

@@ -192,6 +192,8 @@ def labelled_statistics(X, y):
     y = np.asarray(y).ravel()
     if not np.all(np.isfinite(X)):
         raise ValueError("X contains NaN or infinity.")
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity; class labels must be finite.")
     labels, inverse = np.unique(y, return_inverse=True)
     stats = class_statistics(X, inverse.ravel(), labels.shape[0])
     return dict(zip(labels.tolist(), stats))

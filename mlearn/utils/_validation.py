@@ -228,3 +228,17 @@ def check_int(value, name, low=1):
     if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
     return int(value)
+
+
+def _check_finite_block(block, what):
+    if not np.all(np.isfinite(block)):
+        raise ValueError(f"{what} contains NaN or infinity.")
+    return block
+
+
+def check_finite_dask(X, name):
+    """Dask array ``X`` unchanged, but computing any block of it (or of a result
+    built on it) raises ``ValueError`` naming ``name`` when the block holds NaN
+    or infinity. Stays lazy: the check runs blockwise when the graph runs."""
+    return X.map_blocks(_check_finite_block, what=name, token=f"check-finite-{name}",
+                        dtype=X.dtype, meta=X._meta)
