@@ -89,7 +89,7 @@ def _deep_api():
     return _optional_api(
         "mlearn.deep",
         "*Not available in this build* (``mlearn.deep`` needs torch: "
-        "``pip install mlearn[torch]``).\n")
+        "``pip install 'mlearn-metric[torch]'``).\n")
 
 
 def _metrics_api():

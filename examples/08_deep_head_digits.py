@@ -5,7 +5,7 @@ A deep embedding head on digits (optional, needs torch)
 When a linear map is not enough, ``mlearn.deep.DeepMetricEmbedding`` trains a
 torch module with a metric-learning loss behind the same ``fit`` /
 ``transform`` API, so the result drops into the same k-NN pipeline. It needs
-``pip install mlearn[torch]``; without torch, importing ``mlearn.deep`` raises an
+``pip install "mlearn-metric[torch]"``; without torch, importing ``mlearn.deep`` raises an
 ImportError naming that extra (and the example test skips this file).
 """
 

@@ -342,7 +342,7 @@ default='auto'
         ``n_components <= min(n_features, n_classes - 1)``, else 'pca' when
         ``n_components < n_features``, else 'identity'. An ndarray must have
         shape ``(n_components, n_features)``.
-    max_iter : int, default=50
+    max_iter : int, default=100
         Maximum number of L-BFGS iterations.
     tol : float, default=1e-5
         Stop when the relative decrease of the loss falls below ``tol``
@@ -444,7 +444,7 @@ default='auto'
 
     _test_params = {"max_iter": 5}
 
-    def __init__(self, n_neighbors=3, n_components=None, init="auto", max_iter=50,
+    def __init__(self, n_neighbors=3, n_components=None, init="auto", max_iter=100,
                  tol=1e-5, regularization=0.5, max_impostors=500_000,
                  warm_start=False, callback=None, verbose=0, random_state=None,
                  n_jobs=None):

@@ -29,7 +29,7 @@ def _have(module):
 def html(tmp_path_factory):
     missing = [m for m in ("sphinx", "numpydoc") if not _have(m)]
     if missing:
-        msg = f"{' and '.join(missing)} not installed (pip install mlearn[docs])"
+        msg = f"{' and '.join(missing)} not installed (pip install 'mlearn-metric[docs]')"
         if os.environ.get("CI"):
             pytest.fail(f"CI must build the docs: {msg}")
         pytest.skip(msg)
