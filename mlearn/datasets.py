@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils import check_random_state
+
 from mlearn.utils._sklearn_compat import Interval, validate_params
 
 

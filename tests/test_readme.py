@@ -1,4 +1,4 @@
-"""README.md says what is true: its Python blocks run, its two commands agree with CI."""
+"""README.md says what is true: its Python blocks run, its commands match CI."""
 
 import importlib.util
 import pathlib
