@@ -155,7 +155,8 @@ def run_comparison(X, y, learners, *, n_neighbors=3, test_size=0.3,
     Returns
     -------
     baseline : float
-        kNN test accuracy with the Euclidean metric on the scaled data.
+        kNN test accuracy with the Euclidean metric (on the standardized
+        features when ``scale``).
     rows : list of dict
         One per learner: ``name``, ``accuracy`` (float or None), ``fit_time``
         (seconds or None), ``note`` (warnings raised, or the error message).
