@@ -53,7 +53,8 @@ for name, score in scores.items():
 # Dropping the noise features by hand (an oracle no learner has) scores about
 # 0.96 against 0.58 for the Euclidean distance on all five. KISSME comes close
 # to the oracle (0.93), LMNN recovers most of the gap (0.81) and MMC only a
-# little (0.64). The t-SNE maps of the held-out points show the same ranking:
+# little (0.64). In the t-SNE maps of the held-out points only KISSME's
+# separates the three classes clearly; LMNN's and MMC's stay mixed:
 
 # %%
 assert scores["KISSME"] > scores["LMNN"] > scores["MMC"] > scores["Euclidean"]

@@ -98,8 +98,10 @@ def test_pages_read_offline_with_rendered_maths(html):
         assert not re.search(r"""<(script|link|img)[^>]*(src|href)=["']https?:""",
                              page), name
         assert "mathjax" not in page.lower(), name
-        # no maths left as raw LaTeX for a script to typeset
-        assert not re.search(r"\\[\[(]", page), name
+        # no maths left as raw LaTeX for a script to typeset (scripts and
+        # styles, e.g. of scikit-learn's HTML repr, have their own backslashes)
+        text = re.sub(r"<(script|style)\b.*?</\1>", "", page, flags=re.S)
+        assert not re.search(r"\\[\[(]", text), name
     index = pages["index.html"]
     assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' \
         in index
