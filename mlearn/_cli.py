@@ -338,8 +338,8 @@ def main(argv=None):
         else:
             X, y, label = dataset
         title = (f"{label}: {X.shape[0]} samples x {X.shape[1]} features, "
-                 f"{len(np.unique(y))} classes; {how}; 3-NN accuracy on a "
-                 f"held-out {args.test_size:.0%}")
+                 f"{len(np.unique(y))} classes; {how}; {args.n_neighbors}-NN "
+                 f"accuracy on a held-out {args.test_size:.0%}")
         if progress is not None:
             print(f"mlearn {args.command}: {title}; {len(learners)} learner(s)",
                   file=progress, flush=True)
