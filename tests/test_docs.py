@@ -140,3 +140,23 @@ def test_quickstart_code_runs():
     code = _code_blocks(DOCS / "quickstart.rst")
     assert "ITML(random_state=0).fit" in code
     exec(compile(code, str(DOCS / "quickstart.rst"), "exec"), {})
+
+
+def test_mathml_renderer_flags_what_it_cannot_convert(monkeypatch):
+    pytest.importorskip("latex2mathml")
+    pytest.importorskip("sphinx")
+    monkeypatch.syspath_prepend(str(DOCS / "_ext"))
+    import mathml
+
+    warned = []
+    monkeypatch.setattr(mathml.logger, "warning",
+                        lambda *args, **kwargs: warned.append(args))
+    out = mathml._mathml(r"\lVert L x \rVert_2^2", True, None)
+    assert out.startswith('<math xmlns="http://www.w3.org/1998/Math/MathML" '
+                          'display="block">')
+    assert "<mi>L</mi>" in out and not warned
+    # an unknown command, or an alignment outside an environment, would be
+    # printed as raw text: the build warns, so -W fails
+    mathml._mathml(r"x \unknowncmd y", False, None)
+    mathml._mathml(r"a & b", True, None)
+    assert [w[1] for w in warned] == [["\\unknowncmd"], "'&'"]
