@@ -58,3 +58,4 @@ for (name, model), style in zip(models.items(), ["--", "-"]):
     handles.append(Line2D([], [], color="k", linestyle=style, label=name))
 ax.legend(handles=handles, loc="upper left")
 ax.set_title("97.5 % χ² contour: empirical (dashed) vs MCD (solid)")
+fig.tight_layout()

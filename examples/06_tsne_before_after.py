@@ -75,5 +75,5 @@ metrics.update({name: est.get_mahalanobis_matrix()
 for name, M in metrics.items():
     share = np.diag(M) * X_train.var(axis=0)
     print(f"{name:>9}: share of the noise features {share[3:].sum() / share.sum():.2f}")
-plot_metric(learners["KISSME"], feature_names=["s1", "s2", "s3", "noise1",
-                                               "noise2"])
+ax = plot_metric(learners["KISSME"],
+                 feature_names=["s1", "s2", "s3", "noise1", "noise2"])

@@ -89,6 +89,11 @@ def test_example_runs_as_notebook(path, tmp_path, monkeypatch):
              if o.output_type == "stream" and o.name == "stderr"]
     noise = [_drop_tqdm_import_warning(text) for text in noise]
     assert not "".join(noise).strip(), "".join(noise)
+    # nor the repr of a matplotlib object left as a cell's last expression
+    reprs = [o.data.get("text/plain", "") for o in outputs
+             if o.output_type == "execute_result"]
+    assert not [r for r in reprs
+                if re.match(r"\[?(<matplotlib|<Axes|<Figure|Text\()", r)], reprs
 
 
 def _drop_tqdm_import_warning(text):
