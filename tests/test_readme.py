@@ -8,6 +8,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+if not README.is_file():  # .ci/run's scikit-learn 1.6 step copies tests/ alone
+    pytest.skip("README.md is not beside tests/", allow_module_level=True)
 
 
 def _blocks(language):
