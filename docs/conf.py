@@ -2,6 +2,11 @@
 
 Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
 
+The pages read offline: maths is converted to MathML at build time
+(``_ext/mathml.py``, latex2mathml) instead of being typeset by MathJax from a
+CDN, and the examples gallery (sphinx-gallery) runs ``examples/*.py`` during the
+build and shows their outputs and figures.
+
 The API page lists only what this build of mlearn provides: ``api.rst`` holds
 placeholders (``@MLEARN_LEARNERS@``, ``@MLEARN_DEEP@``, ``@MLEARN_METRICS@``,
 ``@MLEARN_COMPAT@``) that are replaced when the page is read, and the stub pages
@@ -11,10 +16,12 @@ head and the retrieval metrics are merged, with or without torch installed.
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import mlearn  # noqa: E402
@@ -27,8 +34,10 @@ release = version = mlearn.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    "mathml",
+    "sphinx_gallery.gen_gallery",
 ]
+html_math_renderer = "mathml"
 try:  # numpydoc renders our docstrings best; napoleon is the fallback
     import numpydoc  # noqa: F401
 
@@ -47,11 +56,6 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 html_theme = "alabaster"
 html_static_path = []
 html_title = f"mlearn {release}"
-# MathJax is loaded by the browser; set MLEARN_MATHJAX to a local copy to read
-# the built pages without network access. The build itself never downloads.
-if os.environ.get("MLEARN_MATHJAX"):
-    mathjax_path = os.environ["MLEARN_MATHJAX"]
-
 # Learners documented in the API page when (and only when) mlearn exports them.
 LEARNERS = ["Covariance", "LMNN", "ITML", "ITMLPairs", "MMC", "MMCPairs",
             "KISSME", "KISSMEPairs"]
@@ -89,7 +93,7 @@ def _deep_api():
     return _optional_api(
         "mlearn.deep",
         "*Not available in this build* (``mlearn.deep`` needs torch: "
-        "``pip install mlearn[torch]``).\n")
+        "``pip install 'mlearn-metric[torch]'``).\n")
 
 
 def _metrics_api():
@@ -111,33 +115,57 @@ def _compat_api():
     return _autosummary("mlearn.compat.metric_learn", names)
 
 
-def _examples():
-    """A section per ``examples/0*.py``: its docstring, then the script."""
-    import ast
-
-    root = Path(__file__).resolve().parent.parent / "examples"
-    out = []
-    for path in sorted(root.glob("[0-9]*.py")):
-        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
-        lines = (doc or path.stem).splitlines()
-        title = lines[0].strip()
-        body = [ln for ln in lines[1:] if set(ln.strip()) != {"="}]
-        out += [title, "-" * len(title), "", *body, "",
-                f"``examples/{path.name}``", "",
-                f".. literalinclude:: ../examples/{path.name}",
-                "   :language: python", "   :lines: %d-" % _after_docstring(path),
-                ""]
-    return "\n".join(out) + "\n"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _after_docstring(path):
-    import ast
+def _missing_requirement(requirement):
+    """True if ``requirement`` (a module or a dotted attribute) does not resolve."""
+    import importlib
 
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    first = tree.body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-        return first.end_lineno + 1
-    return 1
+    parts = requirement.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            obj = getattr(obj, attr, None)
+            if obj is None:
+                return True
+        return False
+    return True
+
+
+def _examples_to_skip():
+    """Examples whose ``# requires:`` line names something this build lacks."""
+    import re
+
+    skip = []
+    for path in sorted(EXAMPLES.glob("[0-9]*.py")):
+        match = re.search(r"^# requires:(.*)$", path.read_text(encoding="utf-8"),
+                          flags=re.M)
+        if match and any(_missing_requirement(r) for r in match.group(1).split()):
+            skip.append(path.name)
+    return skip
+
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/[0-9][0-9]_",  # run every example
+    "ignore_pattern": "|".join([r"__init__\.py"] + [
+        re.escape(name) for name in _examples_to_skip()]),
+    "within_subsection_order": "FileNameSortKey",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "backreferences_dir": None,
+    "show_memory": False,
+    "show_signature": False,
+    "write_computation_times": False,
+    "image_scrapers": ("matplotlib",),
+    "matplotlib_animations": False,
+    "min_reported_time": 3600,
+}
 
 
 PLACEHOLDERS = {
@@ -145,7 +173,6 @@ PLACEHOLDERS = {
     "@MLEARN_DEEP@": _deep_api,
     "@MLEARN_METRICS@": _metrics_api,
     "@MLEARN_COMPAT@": _compat_api,
-    "@MLEARN_EXAMPLES@": _examples,
 }
 
 
@@ -188,7 +215,7 @@ def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
 
 def _always_reread(app, env, added, changed, removed):
     """Pages with placeholders depend on the installed mlearn, not on their text."""
-    return [doc for doc in ("api", "examples") if doc in env.found_docs]
+    return [doc for doc in ("api",) if doc in env.found_docs]
 
 
 def setup(app):

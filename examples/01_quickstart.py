@@ -1,6 +1,7 @@
+# %% [markdown]
 """
 Quickstart: learn a metric, transform, and compare k-NN before and after
-=======================================================================
+========================================================================
 
 A Mahalanobis learner finds a linear map ``L`` such that Euclidean distances
 after ``X ↦ X Lᵀ`` bring same-class points together. Here ITML learns it from
@@ -8,8 +9,8 @@ the wine data's labels, and a 3-nearest-neighbour classifier is scored with the
 plain Euclidean distance and with the learned one.
 """
 
-# requires: mlearn.ITML
 # %%
+# requires: mlearn.ITML
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
@@ -25,7 +26,9 @@ X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 print(X_train.shape, X_test.shape)
 
 # %% [markdown]
-# ## Learn the metric
+# Learn the metric
+# ----------------
+#
 # ``fit(X, y)`` ends with ``components_`` (``L``); everything else follows from it.
 
 # %%
@@ -34,7 +37,9 @@ print("L:", itml.components_.shape)
 print("M = LᵀL:", itml.get_mahalanobis_matrix().shape)
 
 # %% [markdown]
-# ## k-NN before and after
+# k-NN before and after
+# ---------------------
+#
 # ``transform`` maps the points so that the Euclidean distance is the learned one.
 
 # %%

@@ -1,3 +1,4 @@
+# %% [markdown]
 """
 Choosing a learner and its parameters with Pipeline and GridSearchCV
 ====================================================================
@@ -8,8 +9,8 @@ below compares the covariance baseline, KISSME, ITML and MMC, each with a few
 settings, by cross-validated 3-NN accuracy.
 """
 
-# requires: mlearn.KISSME mlearn.ITML mlearn.MMC
 # %%
+# requires: mlearn.KISSME mlearn.ITML mlearn.MMC
 import pandas as pd
 from sklearn.datasets import load_wine
 from sklearn.model_selection import GridSearchCV, StratifiedKFold

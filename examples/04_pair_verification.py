@@ -1,3 +1,4 @@
+# %% [markdown]
 """
 Weakly-supervised pair verification with a calibrated threshold
 ===============================================================
@@ -10,8 +11,8 @@ pairs for a chosen criterion, and ``predict_proba`` gives a probability.
 Pairs can be given as indices into the data with ``preprocessor=X``.
 """
 
-# requires: mlearn.ITMLPairs
 # %%
+# requires: mlearn.ITMLPairs
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
@@ -48,7 +49,9 @@ print("ROC-AUC on test pairs:", round(est.score(pairs_test, y_test), 3))
 print("threshold fitted on the training pairs:", round(est.threshold_, 3))
 
 # %% [markdown]
-# ## Calibrating the threshold
+# Calibrating the threshold
+# -------------------------
+#
 # ``fit`` sets ``threshold_`` for accuracy on the training pairs. On held-out
 # pairs we may prefer another operating point: F-beta weighting recall
 # (``beta=2``), the highest true-negative rate that still accepts 95 % of the
@@ -67,7 +70,9 @@ for strategy, kw in [("accuracy", {}), ("f_beta", {"beta": 2.0}),
           f"TNR {tn / (tn + fp):.3f}")
 
 # %% [markdown]
-# ## Probabilities
+# Probabilities
+# -------------
+#
 # ``predict_proba`` is a sigmoid of the distance (Platt scaling), refitted by
 # ``calibrate_threshold``; columns are P(−1) and P(+1).
 

@@ -1,6 +1,7 @@
+# %% [markdown]
 """
 Anomaly detection with the Mahalanobis distance: robust vs empirical covariance
-==============================================================================
+===============================================================================
 
 The squared Mahalanobis distance of a point to the centre of the data,
 ``(x − μ)ᵀ Σ⁻¹ (x − μ)``, follows a χ² law with ``d`` degrees of freedom for
@@ -10,8 +11,8 @@ the Minimum Covariance Determinant (``Covariance(estimator='mcd')``) estimates
 ``μ`` and ``Σ`` from the most concentrated part of the data instead.
 """
 
-# requires: mlearn.Covariance
 # %%
+# requires: mlearn.Covariance
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
@@ -57,3 +58,4 @@ for (name, model), style in zip(models.items(), ["--", "-"]):
     handles.append(Line2D([], [], color="k", linestyle=style, label=name))
 ax.legend(handles=handles, loc="upper left")
 ax.set_title("97.5 % χ² contour: empirical (dashed) vs MCD (solid)")
+fig.tight_layout()

@@ -1,3 +1,4 @@
+# %% [markdown]
 """
 KISSME for verification: ROC of "same digit?" on pairs of digits
 ================================================================
@@ -10,8 +11,8 @@ compared with the Euclidean distance by ROC curves and by the histograms of
 similar and dissimilar pair distances (the paper's figure 1).
 """
 
-# requires: mlearn.KISSMEPairs
 # %%
+# requires: mlearn.KISSMEPairs
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits

@@ -1,3 +1,4 @@
+# %% [markdown]
 """
 A deep embedding head on digits (optional, needs torch)
 =======================================================
@@ -5,12 +6,13 @@ A deep embedding head on digits (optional, needs torch)
 When a linear map is not enough, ``mlearn.deep.DeepMetricEmbedding`` trains a
 torch module with a metric-learning loss behind the same ``fit`` /
 ``transform`` API, so the result drops into the same k-NN pipeline. It needs
-``pip install mlearn[torch]``; without torch, importing ``mlearn.deep`` raises an
-ImportError naming that extra (and the example test skips this file).
+``pip install "mlearn-metric[torch]"``; without torch, importing
+``mlearn.deep`` raises an ImportError naming that extra (and the example test
+skips this file).
 """
 
-# requires: torch mlearn.deep.DeepMetricEmbedding
 # %%
+# requires: torch mlearn.deep.DeepMetricEmbedding
 import numpy as np
 import torch
 from sklearn.datasets import load_digits

@@ -129,7 +129,7 @@ default='auto'
         ``n_components <= min(n_features, n_classes - 1)``, else 'pca' when
         ``n_components < n_features``, else 'identity'. An ndarray must have
         shape ``(n_components, n_features)``.
-    max_iter : int, default=50
+    max_iter : int, default=200
         Maximum number of L-BFGS iterations.
     tol : float, default=1e-5
         Stop when the relative decrease of the loss falls below ``tol``
@@ -238,7 +238,7 @@ default='auto'
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, n_neighbors=3, n_components=None, init="auto", max_iter=50,
+    def __init__(self, n_neighbors=3, n_components=None, init="auto", max_iter=200,
                  tol=1e-5, regularization=0.5, max_impostors=500_000,
                  warm_start=False, callback=None, verbose=0, random_state=None,
                  n_jobs=None):

@@ -45,6 +45,7 @@ from mlearn._constraints import (
 from mlearn._kernels._distances import _point_mahalanobis
 from mlearn.pairwise import paired_mahalanobis
 from mlearn.utils._calibration import best_threshold, fit_sigmoid
+from mlearn.utils._repr import DocLinkMixin
 from mlearn.utils._sklearn_compat import (
     _fit_context,
     check_is_fitted,
@@ -70,7 +71,8 @@ __all__ = [
 KINDS = ("supervised", "regression", "pairs", "triplets", "quadruplets", "chunks")
 
 
-class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+class MahalanobisMixin(DocLinkMixin, ClassNamePrefixFeaturesOutMixin,
+                       TransformerMixin):
     """Transform, distances and metric callables from a fitted ``components_``.
 
     A subclass's ``fit`` sets ``components_`` (``L``) and ``n_features_in_``,

@@ -1,6 +1,6 @@
 """Plots for metric learning: embeddings, pair-distance histograms, the metric.
 
-matplotlib is optional (``pip install mlearn[plot]``) and imported only when a
+matplotlib is optional (``pip install "mlearn-metric[plot]"``) and imported only when a
 function here is called. Every function draws on a given ``ax`` (or a new
 figure) and returns the matplotlib ``Axes`` (or ``Figure`` for several panels),
 so plots compose and can be checked in tests.
@@ -22,7 +22,7 @@ def _pyplot():
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "mlearn.plotting needs matplotlib; install it with "
-            "`pip install mlearn[plot]` (or `pip install matplotlib`)."
+            "`pip install 'mlearn-metric[plot]'` (or `pip install matplotlib`)."
         ) from exc
     return plt
 

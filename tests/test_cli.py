@@ -110,10 +110,62 @@ def test_help_and_module_entry_point():
     assert "--dataset" in result.stdout and "breast_cancer" in result.stdout
 
 
+def _tables(stdout):
+    """``[(title, baseline, {learner: accuracy or None, ...}), ...]``."""
+    tables = []
+    for block in stdout.strip().split("\n\n"):
+        lines = block.splitlines()
+        rows = {}
+        for line in lines[4:]:
+            name, _, after = re.split(r"\s{2,}", line)[:3]
+            rows[name] = None if after == "-" else float(after)
+        baseline = float(re.split(r"\s{2,}", lines[3])[1])
+        tables.append((lines[0], baseline, rows))
+    return tables
+
+
 def test_demo_runs_every_learner():
     result = subprocess.run([sys.executable, "-m", "mlearn", "demo"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    for name in _cli.available_learners():
-        assert re.search(rf"^{name}\s", result.stdout, flags=re.M), result.stdout
+    noise, digits = _tables(result.stdout)
+    assert noise[0].startswith("make_clustered_noise(random_state=0)")
+    assert digits[0].startswith("digits")
+    learners = _cli.available_learners()
+    for title, baseline, rows in (noise, digits):
+        assert set(rows) == set(learners), result.stdout
+    # what metric learning is for: every learner at or above Euclidean
+    assert all(acc >= noise[1] for acc in noise[2].values()), result.stdout
+    # default parameters converge on the demo's data sets
+    assert "Warning" not in result.stdout + result.stderr
     assert "digits" in result.stderr
+
+
+def test_compare_warms_learners_up_before_timing():
+    calls = []
+
+    class Counting(mlearn.Covariance):
+        def fit(self, X, y=None):
+            calls.append(X.shape[0])
+            return super().fit(X, y)
+
+    X, y = load_iris(return_X_y=True)
+    _cli.run_comparison(X, y, {"Counting": Counting})
+    # one untimed fit on a few points per class, then the timed one on all
+    assert calls == [18, 105]
+
+
+@pytest.mark.parametrize("cell, problem", [
+    ("", "missing value"), ("  ", "missing value"), ("abc", "'abc' is not a number"),
+])
+def test_csv_bad_cell_is_named(tmp_path, cell, problem):
+    rows = [["a", "b", "label"], ["1", "2", "x"], ["3", "4", "y"], ["5", cell, "x"]]
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join(",".join(r) for r in rows))
+    with pytest.raises(ValueError, match=re.escape(
+            f"CSV file {str(path)!r}, row 4, column 'b': {problem}")):
+        _cli.load_dataset(str(path))
+    path.write_text("\n".join(",".join(r) for r in rows[1:]))
+    with pytest.raises(ValueError, match=re.escape(
+            f"CSV file {str(path)!r}, row 3, column 2: {problem}")):
+        _cli.load_dataset(str(path))

@@ -41,10 +41,21 @@ def test_examples_are_found():
 
 
 def test_examples_have_title_docstring_and_cells():
+    # The title docstring sits in a markdown cell: a notebook renders it as
+    # text (not as a string output) and sphinx-gallery reads it as the title.
     for path in EXAMPLES:
         text = path.read_text()
-        assert text.startswith('"""\n'), path.name
-        assert "# %%" in text, path.name
+        assert text.startswith('# %% [markdown]\n"""\n'), path.name
+        assert "# %%" in text[3:], path.name
+
+
+def test_example_title_is_the_first_markdown_cell():
+    jupytext = pytest.importorskip("jupytext")
+    for path in EXAMPLES:
+        first = jupytext.read(path).cells[0]
+        assert first.cell_type == "markdown", path.name
+        title, underline = first.source.splitlines()[:2]
+        assert underline == "=" * len(title), path.name
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -70,3 +81,16 @@ def test_example_runs_as_notebook(path, tmp_path, monkeypatch):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "stream" for o in outputs)
+    # Nothing on stderr that the reader did not ask for (a cell asking for
+    # progress with verbose=1 may print it).
+    noise = [o.text for c in nb.cells if c.cell_type == "code"
+             and not re.search(r"verbose=(1|True)", c.source)
+             for o in c.outputs
+             if o.output_type == "stream" and o.name == "stderr"]
+    assert not "".join(noise).strip(), "".join(noise)
+    # nor the repr of a matplotlib object left as a cell's last expression
+    reprs = [o.data.get("text/plain", "") for o in outputs
+             if o.output_type == "execute_result"]
+    assert not [r for r in reprs
+                if re.match(r"\[?(<matplotlib|<Axes|<Figure|Text\()", r)], reprs
+

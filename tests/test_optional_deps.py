@@ -28,4 +28,4 @@ def test_deep_without_torch_names_the_extra(tmp_path):
     out = _run("import mlearn.deep", extra_path=str(tmp_path))
     # the shadowing module sits after ROOT but before site-packages
     assert out.returncode != 0
-    assert "pip install mlearn[torch]" in out.stderr, out.stderr
+    assert "pip install 'mlearn-metric[torch]'" in out.stderr, out.stderr

@@ -1,7 +1,7 @@
 """Optional deep-embedding head: a torch module trained with metric-learning
 losses behind the scikit-learn transformer API.
 
-Needs torch (``pip install mlearn[torch]``). ``import mlearn`` never imports
+Needs torch (``pip install "mlearn-metric[torch]"``). ``import mlearn`` never imports
 torch; importing this subpackage without it raises an ImportError naming the
 extra.
 """
@@ -11,7 +11,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised without torch
     raise ImportError(
         "mlearn.deep needs PyTorch, which is not installed. Install the optional "
-        "extra with `pip install mlearn[torch]` (or `pip install torch`)."
+        "extra with `pip install 'mlearn-metric[torch]'` (or `pip install torch`)."
     ) from exc
 
 from mlearn.deep._class_losses import (

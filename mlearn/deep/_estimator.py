@@ -35,6 +35,7 @@ from mlearn.metrics import (
     precision_at_1,
     r_precision,
 )
+from mlearn.utils._repr import DocLinkMixin
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -82,7 +83,7 @@ class MLP(torch.nn.Module):
 
 # torch's thread count is process-wide: concurrent fits (threads) share one
 # saved value, restored when the last of them leaves.
-class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
+class DeepMetricEmbedding(DocLinkMixin, TransformerMixin, BaseEstimator):
     """A torch ``nn.Module`` trained with a metric-learning loss, as a
     scikit-learn transformer.
 
@@ -95,7 +96,7 @@ class DeepMetricEmbedding(TransformerMixin, BaseEstimator):
     ``loss__``, ``miner__``, ``optimizer__`` and ``lr_scheduler__`` (skorch's
     convention), so ``clone``, ``GridSearchCV`` and pickling work.
 
-    Needs torch (``pip install mlearn[torch]``).
+    Needs torch (``pip install "mlearn-metric[torch]"``).
 
     Parameters
     ----------
