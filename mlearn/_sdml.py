@@ -99,13 +99,31 @@ def _sdml_cvxpy(P, alpha):
     return (M.value + M.value.T) / 2.0
 
 
+# balance_param='auto': the largest β up to metric-learn's default 0.5 that
+# keeps P safely positive definite, lowered without a warning.
+_AUTO_BALANCE = 0.5
+
+
+def _sdml_prior(prior, points, rng):
+    """``M₀``; 'auto' is the inverse covariance of the points when it is well
+    conditioned (a prior in the data's own units), else the identity."""
+    if isinstance(prior, str) and prior == "auto":
+        try:
+            return initial_metric("covariance", points, rng, strict_pd=True)
+        except ValueError:  # singular covariance (constant or collinear features)
+            return initial_metric("identity", points, rng, strict_pd=True)
+    return initial_metric(prior, points, rng, strict_pd=True)
+
+
 class _BaseSDML(MahalanobisMixin, BaseEstimator):
     _tuple_size = 2
 
     _parameter_constraints: dict = {
-        "balance_param": [Interval(Real, 0, None, closed="left")],
+        "balance_param": [StrOptions({"auto"}), Interval(Real, 0, None,
+                                                          closed="left")],
         "sparsity_param": [Interval(Real, 0, None, closed="left")],
-        "prior": [StrOptions({"identity", "covariance", "random"}), np.ndarray],
+        "prior": [StrOptions({"auto", "identity", "covariance", "random"}),
+                  np.ndarray],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -120,10 +138,12 @@ class _BaseSDML(MahalanobisMixin, BaseEstimator):
                 f"every one of the {V.shape[0]} pairs has two identical points; "
                 "there is no pair scatter to learn from."
             )
-        M0 = initial_metric(self.prior, P64.reshape(-1, d), rng, strict_pd=True)
+        M0 = _sdml_prior(self.prior, P64.reshape(-1, d), rng)
+        auto = isinstance(self.balance_param, str)
+        requested = _AUTO_BALANCE if auto else self.balance_param
         S, beta, rel_min = _sdml_scatter(
-            V, np.where(y == 1, 1.0, -1.0), M0, self.balance_param)
-        if beta < self.balance_param:
+            V, np.where(y == 1, 1.0, -1.0), M0, requested)
+        if beta < requested and not auto:
             warnings.warn(
                 f"SDML: with balance_param={self.balance_param} the balanced pair "
                 "scatter P = M0^-1 + balance_param * K has smallest eigenvalue "
@@ -153,18 +173,24 @@ class SDML(SupervisedTuplesMixin, _BaseSDML):
 
     Parameters
     ----------
-    balance_param : float, default=0.5
+    balance_param : 'auto' or float, default='auto'
         Weight ``β`` of the pair scatter against the prior. When it makes the
         balanced scatter indefinite (the usual case with many pairs), the
         largest value that keeps it safely positive definite is used instead,
-        with a warning; see ``balance_param_``.
+        with a warning; see ``balance_param_``. 'auto' starts from
+        metric-learn's 0.5 and lowers it the same way without a warning.
     sparsity_param : float, default=0.01
         Weight ``α`` of the L1 penalty on the off-diagonal entries of ``M``
         (scikit-learn's ``graphical_lasso`` ``alpha``).
-    prior : {'identity', 'covariance', 'random'} or ndarray, default='identity'
+    prior : {'auto', 'identity', 'covariance', 'random'} or ndarray, \
+default='auto'
         The matrix ``M_0``: the identity, the inverse covariance of the points
         in the pairs, a random SPD matrix (from ``random_state``), or a given
-        strictly positive definite matrix.
+        strictly positive definite matrix. 'auto' takes the inverse covariance
+        when it is well conditioned (the prior then follows the features'
+        units; the identity weighs a large-variance noise feature as much as
+        the pairs say), else the identity. metric-learn's default is
+        'identity', which ``mlearn.compat.metric_learn`` keeps.
     n_constraints : int, default=None
         Number of pairs of each kind to sample; ``None``: ``20 · n_classes²``.
     verbose : bool, default=False
@@ -224,7 +250,7 @@ class SDML(SupervisedTuplesMixin, _BaseSDML):
         "n_constraints": [None, Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, balance_param=0.5, sparsity_param=0.01, prior="identity",
+    def __init__(self, balance_param="auto", sparsity_param=0.01, prior="auto",
                  n_constraints=None, verbose=False, random_state=None):
         self.balance_param = balance_param
         self.sparsity_param = sparsity_param
@@ -247,18 +273,24 @@ class SDMLPairs(PairsClassifierMixin, _BaseSDML):
 
     Parameters
     ----------
-    balance_param : float, default=0.5
+    balance_param : 'auto' or float, default='auto'
         Weight ``β`` of the pair scatter against the prior. When it makes the
         balanced scatter indefinite (the usual case with many pairs), the
         largest value that keeps it safely positive definite is used instead,
-        with a warning; see ``balance_param_``.
+        with a warning; see ``balance_param_``. 'auto' starts from
+        metric-learn's 0.5 and lowers it the same way without a warning.
     sparsity_param : float, default=0.01
         Weight ``α`` of the L1 penalty on the off-diagonal entries of ``M``
         (scikit-learn's ``graphical_lasso`` ``alpha``).
-    prior : {'identity', 'covariance', 'random'} or ndarray, default='identity'
+    prior : {'auto', 'identity', 'covariance', 'random'} or ndarray, \
+default='auto'
         The matrix ``M_0``: the identity, the inverse covariance of the points
         in the pairs, a random SPD matrix (from ``random_state``), or a given
-        strictly positive definite matrix.
+        strictly positive definite matrix. 'auto' takes the inverse covariance
+        when it is well conditioned (the prior then follows the features'
+        units; the identity weighs a large-variance noise feature as much as
+        the pairs say), else the identity. metric-learn's default is
+        'identity', which ``mlearn.compat.metric_learn`` keeps.
     verbose : bool, default=False
         Print the graphical lasso's progress.
     preprocessor : array-like of shape (n_samples, n_features) or callable, \
@@ -319,7 +351,7 @@ default=None
         "preprocessor": [None, "array-like", callable],
     }
 
-    def __init__(self, balance_param=0.5, sparsity_param=0.01, prior="identity",
+    def __init__(self, balance_param="auto", sparsity_param=0.01, prior="auto",
                  verbose=False, preprocessor=None, random_state=None):
         self.balance_param = balance_param
         self.sparsity_param = sparsity_param

@@ -54,7 +54,8 @@ def test_pairs_estimator_solves_the_problem_on_its_pairs():
     P, y = _pairs(n=20, d=3, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # balance small enough: no warning
-        est = SDMLPairs(balance_param=0.01, sparsity_param=0.05).fit(P, y)
+        est = SDMLPairs(balance_param=0.01, sparsity_param=0.05,
+                        prior="identity").fit(P, y)
     assert est.balance_param_ == 0.01
     Mc = _sdml_cvxpy(_scatter_loop(P, y, np.eye(3), 0.01), 0.05)
     np.testing.assert_allclose(est.get_mahalanobis_matrix(), Mc,
@@ -80,7 +81,7 @@ def test_indefinite_scatter_lowers_balance_with_a_warning():
     M0 = np.diag(rng.uniform(0.5, 2.0, 6))
     with pytest.warns(UserWarning, match=re.escape(
             "SDML: with balance_param=0.5 the balanced pair scatter")):
-        est = SDML(prior=M0, random_state=0).fit(X, y)
+        est = SDML(prior=M0, balance_param=0.5, random_state=0).fit(X, y)
     beta = est.balance_param_
     assert 0 < beta < 0.5
     # the scatter actually used has smallest eigenvalue 0.2 relative to M0
@@ -121,7 +122,7 @@ def test_one_feature_closed_form():
     rs = np.random.RandomState(0)
     P = rs.normal(size=(10, 2, 1))
     y = np.where(np.arange(10) < 5, 1, -1)
-    est = SDMLPairs(balance_param=0.01).fit(P, y)
+    est = SDMLPairs(balance_param=0.01, prior="identity").fit(P, y)
     S = _scatter_loop(P, y, np.eye(1), 0.01)
     np.testing.assert_allclose(est.get_mahalanobis_matrix(), 1.0 / S, rtol=1e-12)
 
@@ -172,12 +173,34 @@ def test_compat_names():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sup.fit(X, y)
-        ref = SDML(n_constraints=30, random_state=1).fit(X, y)
+        ref = SDML(n_constraints=30, balance_param=0.5, prior="identity",
+                   random_state=1).fit(X, y)
     np.testing.assert_array_equal(sup.components_, ref.components_)
     P, py = _pairs()
     ml = ML_SDML(balance_param=0.01).fit(P, py, calibration_params={
         "strategy": "max_tpr", "min_rate": 0.5})
-    ref = SDMLPairs(balance_param=0.01).fit(P, py).calibrate_threshold(
+    ref = SDMLPairs(balance_param=0.01, prior="identity").fit(
+        P, py).calibrate_threshold(
         P, py, strategy="max_tpr", min_rate=0.5)
     np.testing.assert_array_equal(ml.components_, ref.components_)
     assert ml.threshold_ == ref.threshold_
+
+
+def test_auto_defaults():
+    # 'auto' lowers balance_param silently; prior 'auto' is the inverse
+    # covariance when it is well conditioned, else the identity
+    X, y = make_blobs_data(noise_dims=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        auto = SDML(random_state=0).fit(X, y)
+    explicit = SDML(prior="covariance", balance_param=0.5, random_state=0)
+    with pytest.warns(UserWarning, match="balance_param=0.5"):
+        explicit.fit(X, y)
+    np.testing.assert_allclose(auto.components_, explicit.components_)
+    assert auto.balance_param_ == explicit.balance_param_ < 0.5
+    singular = np.column_stack([X, X[:, :1]])  # a repeated feature
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = SDML(random_state=0).fit(singular, y)
+        b = SDML(prior="identity", random_state=0).fit(singular, y)
+    np.testing.assert_allclose(a.components_, b.components_)
