@@ -11,6 +11,7 @@ from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
 from mlearn._lmnn import LMNN
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._scml import SCML, SCMLTriplets
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -25,6 +26,8 @@ __all__ = [
     "LMNN",
     "MMC",
     "MMCPairs",
+    "SCML",
+    "SCMLTriplets",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -34,6 +34,8 @@ TEST_PARAMS = {
     "ITMLPairs": {"max_iter": 20},
     "MMC": {"max_iter": 20},
     "MMCPairs": {"max_iter": 20},
+    "SCML": {"max_iter": 100, "output_iter": 50},
+    "SCMLTriplets": {"max_iter": 100, "output_iter": 50},
 }
 
 
