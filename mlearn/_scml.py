@@ -273,9 +273,9 @@ def _components_from_weights(basis, w, n_features):
     if not active.any():
         warnings.warn(
             "SCML kept no basis element (every weight is zero): the learned "
-            "metric is zero: no basis element lowers the triplet loss by more "
-            "than beta on average. Lower beta, or use more (or other) triplets "
-            "or another basis.", UserWarning, stacklevel=3)
+            "metric is zero. Standardize the features, lower beta, raise gamma "
+            "(smaller steps) or max_iter, or use more triplets or another "
+            "basis.", UserWarning, stacklevel=3)
         return np.zeros((1, n_features))
     Ba = basis[active]
     if Ba.shape[0] < n_features:
@@ -309,10 +309,20 @@ class _BaseSCML(MahalanobisMixin, BaseEstimator):
         """Fit on triplet arrays ``T`` (n, 3, d), closer pair first."""
         X, triplets = _indexed_points(T.astype(np.float64, copy=False))
         self._check_iterations()
+        self._check_triplets(X, triplets)
         # many small LAPACK calls and GEMMs: threaded BLAS only adds overhead
         with threadpool_limits(1, user_api="blas"):
             basis = self._basis(X, None, triplets, rng)
             self._solve(X, triplets, basis, rng, T.dtype)
+
+    @staticmethod
+    def _check_triplets(X, triplets):
+        same = np.all(X[triplets[:, 1]] == X[triplets[:, 2]], axis=1)
+        if np.all(same):
+            raise ValueError(
+                f"all {triplets.shape[0]} triplets have identical closer and "
+                "farther points; they constrain nothing."
+            )
 
     def _check_iterations(self):
         if self.output_iter > self.max_iter:
@@ -337,11 +347,6 @@ class _BaseSCML(MahalanobisMixin, BaseEstimator):
         return _basis_triplet_diffs(X, triplets, n_basis, rng)
 
     def _solve(self, X, triplets, basis, rng, dtype):
-        if np.all(triplets[:, 1] == triplets[:, 2]):
-            raise ValueError(
-                f"all {triplets.shape[0]} triplets have identical closer and "
-                "farther points; they constrain nothing."
-            )
         w, obj, n_iter = _scml_rda(
             X, triplets, basis, self.beta, self.gamma, self.max_iter,
             self.output_iter, self.batch_size, rng, self.verbose)
@@ -496,6 +501,7 @@ default='lda'
         X64 = X.astype(np.float64, copy=False)
         triplets, _ = self._sample_tuples(X64, y, rng)
         triplets = np.ascontiguousarray(triplets, dtype=np.intp)
+        self._check_triplets(X64, triplets)
         # many small LAPACK calls and GEMMs: threaded BLAS only adds overhead
         with threadpool_limits(1, user_api="blas"):
             basis = self._basis(X64, y, triplets, rng)

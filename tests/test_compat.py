@@ -33,10 +33,20 @@ ML_SIGNATURES = {
                        "n_constraints": None, "init": "identity",
                        "diagonal": False, "diagonal_c": 1.0, "verbose": False,
                        "preprocessor": None, "random_state": None},
+    "SCML": {"beta": 1e-5, "basis": "triplet_diffs", "n_basis": None,
+             "gamma": 5e-3, "max_iter": 10000, "output_iter": 500,
+             "batch_size": 10, "verbose": False, "preprocessor": None,
+             "random_state": None},
+    "SCML_Supervised": {"k_genuine": 3, "k_impostor": 10, "beta": 1e-5,
+                        "basis": "lda", "n_basis": None, "gamma": 5e-3,
+                        "max_iter": 10000, "output_iter": 500, "batch_size": 10,
+                        "verbose": False, "preprocessor": None,
+                        "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
            "MMC_Supervised": "MMC"}
+TARGETS.update({"SCML": "SCMLTriplets", "SCML_Supervised": "SCML"})
 
 
 def _compat(name):

@@ -21,6 +21,8 @@ ITML               ITMLPairs                ``fit(bounds=, calibration_params=)`
 ITML_Supervised    ITML                     ``fit(bounds=)``
 MMC                MMCPairs                 ``fit(calibration_params=)``
 MMC_Supervised     MMC                      default ``tol=1e-6`` as metric-learn
+SCML               SCMLTriplets             same parameters
+SCML_Supervised    SCML                     ``preprocessor`` must be None
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
@@ -80,6 +82,22 @@ _SPECS = {
          ("random_state", None)],
         {}, {},
     ),
+    "SCML": (
+        "SCMLTriplets",
+        [("beta", 1e-5), ("basis", "triplet_diffs"), ("n_basis", None),
+         ("gamma", 5e-3), ("max_iter", 10000), ("output_iter", 500),
+         ("batch_size", 10), ("verbose", False), ("preprocessor", None),
+         ("random_state", None)],
+        {}, {},
+    ),
+    "SCML_Supervised": (
+        "SCML",
+        [("k_genuine", 3), ("k_impostor", 10), ("beta", 1e-5), ("basis", "lda"),
+         ("n_basis", None), ("gamma", 5e-3), ("max_iter", 10000),
+         ("output_iter", 500), ("batch_size", 10), ("verbose", False),
+         ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -95,8 +113,6 @@ _NOT_IN_MLEARN = {
     "SDML": "mlearn.ITMLPairs",
     "SDML_Supervised": "mlearn.ITML",
     "MLKR": "a regression metric learner (not provided by mlearn)",
-    "SCML": "mlearn.LMNN",
-    "SCML_Supervised": "mlearn.LMNN",
 }
 
 _cache = {}
