@@ -323,3 +323,16 @@ def test_warnings_no_basis_kept_and_few_basis_elements():
     with pytest.warns(UserWarning, match=re.escape(
             "n_basis (2) is smaller than the number of classes (3)")):
         SCML(n_basis=2, max_iter=100, output_iter=50, random_state=0).fit(X, y)
+
+
+def test_supervised_twin_with_triplet_diffs_basis():
+    X, y, idx = _blob_triplets()
+    kw = dict(n_basis=20, max_iter=300, output_iter=100, random_state=0)
+    sup = SCML(basis="triplet_diffs", k_genuine=3, k_impostor=5, **kw).fit(X, y)
+    trip = SCMLTriplets(**kw).fit(X[idx])
+    np.testing.assert_allclose(np.linalg.norm(sup.basis_, axis=1), 1.0)
+    # same triplets, same seed: the same basis up to sign, the same weights
+    np.testing.assert_allclose(np.abs(np.sum(sup.basis_ * trip.basis_, axis=1)),
+                               1.0, atol=1e-8)
+    np.testing.assert_allclose(sup.weights_, trip.weights_, rtol=1e-7,
+                               atol=1e-10)
