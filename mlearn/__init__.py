@@ -14,6 +14,7 @@ from mlearn._lmnn import LMNN
 from mlearn._lsml import LSML, LSMLQuadruplets
 from mlearn._mmc import MMC, MMCPairs
 from mlearn._rca import RCA, RCA_Supervised
+from mlearn._scml import SCML, SCMLTriplets
 from mlearn._sdml import SDML, SDMLPairs
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
@@ -36,6 +37,8 @@ __all__ = [
     "SDMLPairs",
     "RCA",
     "RCA_Supervised",
+    "SCML",
+    "SCMLTriplets",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -38,6 +38,8 @@ TEST_PARAMS = {
     # keeps (SDML then lowers balance_param to ~1e-4 and learns little)
     "SDMLPairs": {"prior": "covariance"},
     "RCA_Supervised": {"n_chunks": 3},
+    "SCML": {"max_iter": 100, "output_iter": 50},
+    "SCMLTriplets": {"max_iter": 100, "output_iter": 50},
 }
 
 

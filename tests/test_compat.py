@@ -49,6 +49,15 @@ ML_SIGNATURES = {
     "RCA": {"n_components": None, "preprocessor": None},
     "RCA_Supervised": {"n_components": None, "n_chunks": 100, "chunk_size": 2,
                        "preprocessor": None, "random_state": None},
+    "SCML": {"beta": 1e-5, "basis": "triplet_diffs", "n_basis": None,
+             "gamma": 5e-3, "max_iter": 10000, "output_iter": 500,
+             "batch_size": 10, "verbose": False, "preprocessor": None,
+             "random_state": None},
+    "SCML_Supervised": {"k_genuine": 3, "k_impostor": 10, "beta": 1e-5,
+                        "basis": "lda", "n_basis": None, "gamma": 5e-3,
+                        "max_iter": 10000, "output_iter": 500, "batch_size": 10,
+                        "verbose": False, "preprocessor": None,
+                        "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
@@ -56,6 +65,7 @@ TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
 TARGETS.update({"SDML": "SDMLPairs", "SDML_Supervised": "SDML",
                 "LSML": "LSMLQuadruplets", "LSML_Supervised": "LSML"})
 TARGETS.update({"LFDA": "LFDA", "RCA": "RCA", "RCA_Supervised": "RCA_Supervised"})
+TARGETS.update({"SCML": "SCMLTriplets", "SCML_Supervised": "SCML"})
 
 
 def _compat(name):

@@ -11,18 +11,32 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_html_repr
 
 from conftest import all_estimators, fast_instance, make_blobs_data
-from mlearn._constraints import pairs_from_labels
-from mlearn.base import PairsClassifierMixin
+from mlearn._constraints import (
+    Constraints,
+    pairs_from_labels,
+    positive_negative_pairs,
+)
 
 ESTIMATORS = all_estimators()
 
 
 def _fitted(Estimator, X, y):
+    """Fitted on the supervision its kind takes, built from ``(X, y)``."""
     est = fast_instance(Estimator)
-    if issubclass(Estimator, PairsClassifierMixin):
+    kind = Estimator._kind
+    if kind == "pairs":
         idx, pair_y = pairs_from_labels(y, 60, random_state=0)
         X = np.asarray(X)
         return est.fit(np.stack([X[idx[:, 0]], X[idx[:, 1]]], axis=1), pair_y)
+    if kind == "triplets":
+        X = np.asarray(X)
+        return est.fit(X[Constraints(y).generate_knntriplets(X, 2, 3)])
+    if kind == "quadruplets":
+        X = np.asarray(X)
+        quads = np.column_stack(positive_negative_pairs(y, 60, 0, same_length=True))
+        return est.fit(X[quads])
+    if kind == "regression":
+        return est.fit(X, np.asarray(X)[:, 0] + np.asarray(X)[:, 1])
     return est.fit(X, y)
 
 
@@ -45,7 +59,7 @@ def test_set_output_pandas_and_feature_names(Estimator):
     X, y = make_blobs_data(n_features=4)
     cols = ["alpha", "beta", "gamma", "delta"]
     Xdf = pd.DataFrame(X, columns=cols, index=np.arange(100, 100 + len(X)))
-    pairs = issubclass(Estimator, PairsClassifierMixin)
+    pairs = Estimator._kind in ("pairs", "triplets", "quadruplets")
     # Pair learners are fitted on 3-D pairs, so they never see column names.
     Xin = X if pairs else Xdf
     est = _fitted(Estimator, Xin, y)

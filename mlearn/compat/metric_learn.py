@@ -29,6 +29,8 @@ LFDA               LFDA                     default ``k=None`` (metric-learn's
                                             ``min(7, n_features - 1)``)
 RCA                RCA                      ``fit(X, chunks)`` (positional)
 RCA_Supervised     RCA_Supervised           same parameters
+SCML               SCMLTriplets             same parameters
+SCML_Supervised    SCML                     ``preprocessor`` must be None
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
@@ -126,6 +128,22 @@ _SPECS = {
          ("preprocessor", None), ("random_state", None)],
         {}, {},
     ),
+    "SCML": (
+        "SCMLTriplets",
+        [("beta", 1e-5), ("basis", "triplet_diffs"), ("n_basis", None),
+         ("gamma", 5e-3), ("max_iter", 10000), ("output_iter", 500),
+         ("batch_size", 10), ("verbose", False), ("preprocessor", None),
+         ("random_state", None)],
+        {}, {},
+    ),
+    "SCML_Supervised": (
+        "SCML",
+        [("k_genuine", 3), ("k_impostor", 10), ("beta", 1e-5), ("basis", "lda"),
+         ("n_basis", None), ("gamma", 5e-3), ("max_iter", 10000),
+         ("output_iter", 500), ("batch_size", 10), ("verbose", False),
+         ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -137,8 +155,6 @@ __all__ = ["Constraints", *sorted(_SPECS)]
 _NOT_IN_MLEARN = {
     "NCA": ("NCA", "sklearn.neighbors.NeighborhoodComponentsAnalysis"),
     "MLKR": ("MLKR", "a regression metric learner (not provided by mlearn)"),
-    "SCML": ("SCMLTriplets", "mlearn.LMNN"),
-    "SCML_Supervised": ("SCML", "mlearn.LMNN"),
 }
 
 _cache = {}
