@@ -15,6 +15,7 @@ from mlearn.utils._sklearn_compat import (
     validate_data,
 )
 from mlearn.utils._stats import (
+    check_dask_labels,
     check_dask_X,
     class_statistics,
     encode_labels,
@@ -323,19 +324,10 @@ class KISSME(MahalanobisMixin, BaseEstimator):
 
     def _fit_dask(self, X, y):
         import dask
-        import dask.array as da
 
         X, dtype = check_dask_X(self, X)
         check_n_components(self.n_components, X.shape[1])
-        y = da.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y must be 1-D with one label per row of X; got shape {y.shape} "
-                f"for X of shape {X.shape}."
-            )
-        y = y.rechunk((X.chunks[0],))
+        y = check_dask_labels(y, X)
         parts = [dask.delayed(labelled_statistics)(xb, yb)
                  for xb, yb in zip(X.to_delayed().ravel(), y.to_delayed().ravel())]
         (self._class_stats,) = dask.compute(tree_reduce(parts, merge_labelled))

@@ -14,7 +14,7 @@ from mlearn.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from mlearn.utils._stats import check_dask_X, tree_reduce
+from mlearn.utils._stats import check_dask_labels, check_dask_X, tree_reduce
 from mlearn.utils._validation import (
     FLOAT_DTYPES,
     _is_dask,
@@ -352,19 +352,10 @@ class RCA(_BaseRCA):
 
     def _fit_dask(self, X, chunks):
         import dask
-        import dask.array as da
 
         X, dtype = check_dask_X(self, X)
         check_n_components(self.n_components, X.shape[1])
-        chunks = da.asarray(chunks)
-        if chunks.ndim == 2 and chunks.shape[1] == 1:
-            chunks = chunks[:, 0]
-        if chunks.ndim != 1 or chunks.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"chunks must be 1-D with one chunk id per row of X; got shape "
-                f"{chunks.shape} for X of shape {X.shape}."
-            )
-        chunks = chunks.rechunk((X.chunks[0],))
+        chunks = check_dask_labels(chunks, X, name="chunks", what="chunk id")
         parts = [dask.delayed(chunk_statistics)(xb, cb) for xb, cb in
                  zip(X.to_delayed().ravel(), chunks.to_delayed().ravel())]
         (self._chunk_stats,) = dask.compute(tree_reduce(parts,

@@ -12,6 +12,7 @@ from mlearn.utils._validation import FLOAT_DTYPES, check_classes
 
 __all__ = [
     "check_dask_X",
+    "check_dask_labels",
     "class_statistics",
     "dask_scatter_statistics",
     "encode_labels",
@@ -102,6 +103,22 @@ def check_dask_X(estimator, X):
         del estimator.feature_names_in_
     dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
     return X.rechunk({1: -1}), dtype
+
+
+def check_dask_labels(labels, X, name="y", what="label"):
+    """A 1-D dask array with one ``what`` per row of the dask array ``X``,
+    chunked as ``X``'s rows (the values are checked when the graph runs)."""
+    import dask.array as da
+
+    labels = da.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{name} must be 1-D with one {what} per row of X; got shape "
+            f"{labels.shape} for X of shape {X.shape}."
+        )
+    return labels.rechunk((X.chunks[0],))
 
 
 def dask_scatter_statistics(X, assume_centered=False):
