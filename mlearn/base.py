@@ -30,8 +30,6 @@ It sets ``components_`` and its own fitted attributes. Both ``fit(tuples, y)``
 ``_sample_tuples``) end in that one call.
 """
 
-import functools
-
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import roc_auc_score
@@ -165,8 +163,9 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
         It is accepted wherever scikit-learn takes a callable metric
         (``KNeighborsClassifier(metric=...)``, ``DBSCAN(metric=...)``), is
-        picklable, and is a numba kernel behind a C-level ``functools.partial``,
-        so each call costs about a microsecond. For many points, transforming
+        picklable, and calls a numba kernel directly on 1-D float64 arrays
+        (other array-likes are converted first), so each call costs about a
+        microsecond. For many points, transforming
         once and using the Euclidean metric is faster still.
 
         Parameters
@@ -177,6 +176,9 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         Returns
         -------
         metric : callable
+            ``metric(u, v, squared=None)``: ``u`` and ``v`` are 1-D array-likes
+            (lists too, as in scipy and metric-learn); ``squared`` overrides the
+            choice made here for one call (metric-learn's keyword).
 
         Examples
         --------
@@ -186,10 +188,12 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         >>> metric = Covariance().fit(X).get_metric()
         >>> float(metric(X[0], X[1])) > 0
         True
+        >>> float(metric([0, 0, 1], [0, 0, 1]))
+        0.0
         """
         check_is_fitted(self, "components_")
         L = np.ascontiguousarray(self.components_, dtype=np.float64)
-        return functools.partial(_point_mahalanobis, L, bool(squared))
+        return _LearnedMetric(L, bool(squared))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -199,6 +203,35 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tags.target_tags.required = self._kind in ("supervised", "regression",
                                                    "chunks")
         return tags
+
+
+class _LearnedMetric:
+    """The ``get_metric`` callable: a numba kernel on 1-D float arrays, with
+    other array-likes converted first (picklable; ``L`` is a copy)."""
+
+    def __init__(self, L, squared):
+        self.L = L
+        self.squared = squared
+
+    def __call__(self, u, v, squared=None):
+        if type(u) is not np.ndarray or u.dtype is not _F64:
+            u = _as_vector(u)
+        if type(v) is not np.ndarray or v.dtype is not _F64:
+            v = _as_vector(v)
+        sq = self.squared if squared is None else bool(squared)
+        return _point_mahalanobis(self.L, sq, u, v)
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _as_vector(u):
+    """A 1-D float64 array from an array-like (scalars and ``[[...]]`` too, as
+    scipy's ``_validate_vector`` reads them)."""
+    u = np.atleast_1d(np.asarray(u, dtype=np.float64).squeeze())
+    if u.ndim != 1:
+        raise ValueError(f"metric(u, v): u and v must be 1-D, got shape {u.shape}.")
+    return u
 
 
 class SupervisedTuplesMixin:
@@ -550,7 +583,7 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         min_rate : float in [0, 1], default=None
             Required for 'max_tpr' and 'max_tnr'.
         beta : float, default=1.0
-            Weight of recall in 'f_beta'.
+            Weight of recall in 'f_beta' (``beta >= 0``; 0 gives the precision).
 
         Returns
         -------
@@ -563,24 +596,39 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         return self
 
 
-def _best_threshold(d, y, strategy, min_rate, beta):
-    """Threshold maximising a criterion over every distinct cut of ``d``.
-
-    Cut ``k`` predicts the ``k`` smallest distances similar; the returned
-    threshold lies midway between the distances on either side of the best cut.
-    """
+def check_calibration_params(strategy="accuracy", min_rate=None, beta=1.0):
+    """Validate :meth:`PairsClassifierMixin.calibrate_threshold`'s options
+    (before any fitting work is done)."""
     if strategy not in PairsClassifierMixin._STRATEGIES:
         raise ValueError(
             f"strategy must be one of {PairsClassifierMixin._STRATEGIES}, "
             f"got {strategy!r}."
         )
     if strategy in ("max_tpr", "max_tnr"):
-        if min_rate is None or not 0.0 <= float(min_rate) <= 1.0:
+        try:
+            ok = min_rate is not None and 0.0 <= float(min_rate) <= 1.0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise ValueError(
                 f"strategy {strategy!r} needs min_rate in [0, 1], got {min_rate!r}."
             )
-    if strategy == "f_beta" and not beta > 0:
-        raise ValueError(f"beta must be positive, got {beta!r}.")
+    if strategy == "f_beta":
+        try:
+            ok = float(beta) >= 0  # beta = 0: F_0 is the precision
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"beta must be a number >= 0, got {beta!r}.")
+
+
+def _best_threshold(d, y, strategy, min_rate, beta):
+    """Threshold maximising a criterion over every distinct cut of ``d``.
+
+    Cut ``k`` predicts the ``k`` smallest distances similar; the returned
+    threshold lies midway between the distances on either side of the best cut.
+    """
+    check_calibration_params(strategy, min_rate, beta)
     order = np.argsort(d, kind="stable")
     ds, ys = d[order], y[order]
     n_pos = int(np.sum(ys == 1))

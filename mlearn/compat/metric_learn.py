@@ -35,8 +35,11 @@ alternative.
 import inspect
 import warnings
 
+import numpy as np
+from sklearn.utils import check_random_state
+
 import mlearn
-from mlearn._constraints import Constraints
+from mlearn._constraints import Constraints as _Constraints
 
 # name -> (mlearn target, metric-learn 0.7 parameters in order with defaults,
 #          {metric-learn name: mlearn name}, {ignored name: why})
@@ -48,9 +51,12 @@ _SPECS = {
          ("learn_rate", 1e-7), ("regularization", 0.5), ("convergence_tol", 0.001),
          ("verbose", False), ("preprocessor", None), ("n_components", None),
          ("random_state", None)],
-        {"convergence_tol": "tol"},
+        {},
         {"min_iter": "mlearn's L-BFGS solver stops on its own criteria",
-         "learn_rate": "mlearn's L-BFGS solver chooses its own step sizes"},
+         "learn_rate": "mlearn's L-BFGS solver chooses its own step sizes",
+         "convergence_tol": "a bound on the change of metric-learn's own "
+                            "gradient-descent objective; mlearn's L-BFGS stops "
+                            "on its relative decrease, ``tol``"},
     ),
     "ITML": (
         "ITMLPairs",
@@ -80,6 +86,16 @@ _SPECS = {
          ("random_state", None)],
         {}, {},
     ),
+}
+
+# mlearn parameters that take another default under metric-learn's name, so
+# that the same call learns metric-learn's metric (docs/migration.rst has the
+# figures): ITML's bounds by metric-learn's rule, MMC without the proximal term.
+_EXTRA_DEFAULTS = {
+    "ITML": {"bounds": "metric_learn"},
+    "ITML_Supervised": {"bounds": "metric_learn"},
+    "MMC": {"regularization": 0.0},
+    "MMC_Supervised": {"regularization": 0.0},
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
@@ -133,8 +149,9 @@ def _make_class(name, target_name, ml_params, renames, ignored):
     ml_names = [p for p, _ in ml_params]
     covered = {renames.get(p, p) for p in ml_names}
     # metric-learn's parameters first (its defaults), then mlearn's extras.
+    extra = _EXTRA_DEFAULTS.get(name, {})
     params = list(ml_params) + [
-        (p, v.default) for p, v in target_params.items()
+        (p, extra.get(p, v.default)) for p, v in target_params.items()
         if p != "self" and p not in covered and p not in ml_names
     ]
     unsupported = {p: why for p, why in ignored.items()}
@@ -173,7 +190,17 @@ def _make_class(name, target_name, ml_params, renames, ignored):
         "_ml_unsupported": unsupported,
         "_ml_target": Target,
         "fit": _fit,
+        "transform": _transform,
+        "score_pairs": _score_pairs,
     }
+    if Target._kind == "supervised" and getattr(Target, "_tuple_size", 0) == 2:
+        namespace["_sample_tuples"] = _sample_pairs_as_metric_learn
+    if Target._kind == "pairs":
+        namespace["_fit_tuples"] = _fit_similar_first
+    if name in ("MMC", "MMC_Supervised"):
+        namespace["_fit_tuples"] = _fit_mmc_at_metric_learn_scale
+    if name == "Covariance":
+        namespace["_set_metric"] = _set_metric_unbiased
     # mlearn's code reads mlearn's names; point them at metric-learn's.
     for ml_name, ml_target in renames.items():
         namespace[ml_target] = property(
@@ -204,31 +231,268 @@ def _fit(self, X, y=None, bounds=None, calibration_params=None):
     -------
     self
     """
-    from mlearn.base import PairsClassifierMixin
+    from mlearn.base import PairsClassifierMixin, check_calibration_params
 
     for p, why in self._ml_unsupported.items():
         value = getattr(self, p)
-        if p == "preprocessor" and value is not None:
-            raise ValueError(
-                f"{type(self).__name__}: preprocessor is only supported by "
-                f"mlearn's pair learners; pass the data itself.")
         if p != "preprocessor" and not _same(value, self._ml_defaults.get(p)):
             warnings.warn(f"{type(self).__name__}: metric-learn's parameter "
                           f"{p}={value!r} is ignored ({why}).", UserWarning,
                           stacklevel=2)
-    if bounds is not None:
-        if "bounds" not in self.get_params():
-            raise TypeError(f"{type(self).__name__}.fit() got an unexpected "
-                            f"keyword argument 'bounds'")
-        self.bounds = bounds
+    if bounds is not None and "bounds" not in self.get_params():
+        raise TypeError(f"{type(self).__name__}.fit() got an unexpected "
+                        f"keyword argument 'bounds'")
     is_pairs = isinstance(self, PairsClassifierMixin)
-    if calibration_params is not None and not is_pairs:
-        raise TypeError(f"{type(self).__name__}.fit() got an unexpected keyword "
-                        f"argument 'calibration_params'")
-    self._ml_target.fit(self, X, y)
+    if calibration_params is not None:
+        if not is_pairs:
+            raise TypeError(f"{type(self).__name__}.fit() got an unexpected "
+                            f"keyword argument 'calibration_params'")
+        # validated before the fit runs, as metric-learn does
+        if not isinstance(calibration_params, dict):
+            raise TypeError("calibration_params must be a dict of "
+                            "calibrate_threshold's keyword arguments, got "
+                            f"{type(calibration_params).__name__}.")
+        unknown = set(calibration_params) - {"strategy", "min_rate", "beta"}
+        if unknown:
+            raise TypeError(f"calibration_params has unknown keys {sorted(unknown)};"
+                            " calibrate_threshold takes strategy, min_rate, beta.")
+        check_calibration_params(**calibration_params)
+    if not is_pairs:
+        X = _resolve_points(self, X)
+    saved = self.bounds if bounds is not None else None
+    if bounds is not None:
+        self.bounds = bounds  # for this fit only; get_params() is unchanged
+    try:
+        self._ml_target.fit(self, X, y)
+    finally:
+        if bounds is not None:
+            self.bounds = saved
     if calibration_params:
         self.calibrate_threshold(X, y, **calibration_params)
     return self
+
+
+def _resolve_points(est, X):
+    """1-D identifiers resolved through the estimator's ``preprocessor`` (an
+    array indexed by row, or a callable), as metric-learn does; points as they
+    are."""
+    preprocessor = getattr(est, "preprocessor", None)
+    if preprocessor is None or not hasattr(X, "__len__") or np.ndim(X) != 1:
+        return X
+    if callable(preprocessor):
+        points = np.asarray(preprocessor(np.asarray(X)))
+        if points.ndim != 2 or points.shape[0] != len(X):
+            raise ValueError(
+                "the preprocessor must return a 2-D array with one row per "
+                f"identifier; got shape {points.shape} for {len(X)} identifiers.")
+        return points
+    idx = np.asarray(X)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(
+            "indices must be integers when the preprocessor is an array, got "
+            f"dtype {idx.dtype}; use a callable preprocessor for other "
+            "identifiers.")
+    data = getattr(preprocessor, "values", preprocessor)
+    return np.asarray(data)[idx]
+
+
+def _transform(self, X):
+    """Map points into the learned space, ``X ↦ X Lᵀ``; 1-D identifiers are
+    resolved through ``preprocessor`` first (metric-learn's behaviour).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+        Points, or identifiers resolved by ``preprocessor``.
+
+    Returns
+    -------
+    X_new : ndarray of shape (n_samples, n_components)
+    """
+    return self._ml_target.transform(self, _resolve_points(self, X))
+
+
+def _score_pairs(self, pairs):
+    """Deprecated in metric-learn 0.7: the learned distance of each pair.
+
+    Use :meth:`pair_distance` (or :meth:`pair_score` for similarities).
+
+    Parameters
+    ----------
+    pairs : array-like of shape (n_pairs, 2, n_features) or (n_pairs, 2)
+        Pairs of points, or of identifiers resolved by ``preprocessor``.
+
+    Returns
+    -------
+    distances : ndarray of shape (n_pairs,)
+    """
+    warnings.warn("score_pairs will be deprecated in release 0.7.0. Use "
+                  "pair_score to compute similarity scores, or pair_distances to "
+                  "compute distances.", FutureWarning, stacklevel=2)
+    return self.pair_distance(pairs)
+
+
+def _fit_mmc_at_metric_learn_scale(self, T, y, rng):
+    """MMC's metric at metric-learn's scale: its full-matrix problem bounds
+    ``Σ_S d²`` by ``Σ_S d²_{M0} / 100`` (``M0`` the ``init``), mlearn's by 1;
+    the maximiser is the same up to that factor."""
+    from mlearn.utils._init import initial_metric
+
+    order = np.argsort(-y, kind="stable")
+    T, y = T[order], y[order]
+    self._ml_target._fit_tuples(self, T, y, rng)
+    if self.diagonal:
+        return
+    d = T.shape[2]
+    Vs = (T[y == 1, 0] - T[y == 1, 1]).astype(np.float64)
+    M0 = initial_metric(self.init, T.reshape(-1, d).astype(np.float64),
+                        check_random_state(self.random_state), strict_pd=False,
+                        name="init")
+    L = self.components_.astype(np.float64)
+    now = float(np.sum((Vs @ L.T) ** 2))
+    target = float(np.sum((Vs @ M0) * Vs)) / 100.0
+    if now > 0 and target > 0:
+        self.components_ = (L * np.sqrt(target / now)).astype(
+            self.components_.dtype, copy=False)
+
+
+def _set_metric_unbiased(self, cov, dtype):
+    # metric-learn inverts np.cov (divisor n - 1); mlearn's empirical estimate
+    # divides by n
+    n = self.n_samples_seen_
+    if self.estimator == "empirical" and n > 1:
+        cov = cov * (n / (n - 1.0))
+    return self._ml_target._set_metric(self, cov, dtype)
+
+
+def _sample_pairs_as_metric_learn(self, X, y, rng):
+    """Pairs as metric-learn's supervised twins draw them: its sampler with the
+    same random stream, similar pairs first, not truncated to equal counts."""
+    a, b, c, d = Constraints(y).positive_negative_pairs(
+        self._n_constraints(y), random_state=rng)
+    pairs = np.vstack([np.column_stack([a, b]), np.column_stack([c, d])])
+    return pairs, np.r_[np.ones(len(a), dtype=np.intp),
+                        -np.ones(len(c), dtype=np.intp)]
+
+
+def _fit_similar_first(self, T, y, rng):
+    # metric-learn processes similar pairs before dissimilar ones (ITML's
+    # cyclic projections depend on the order up to the solver tolerance)
+    order = np.argsort(-y, kind="stable")
+    return self._ml_target._fit_tuples(self, T[order], y[order], rng)
+
+
+class Constraints(_Constraints):
+    """metric-learn 0.7's ``Constraints``: the same samplers and random streams.
+
+    ``positive_negative_pairs`` and ``chunks`` draw exactly what metric-learn
+    draws for the same ``random_state`` (negative labels mark unlabelled
+    points); ``generate_knntriplets`` is mlearn's (deterministic, as
+    metric-learn's).
+
+    Parameters
+    ----------
+    partial_labels : array-like of shape (n_samples,)
+        Integer class labels; negative values mark unlabelled points.
+
+    Examples
+    --------
+    >>> from mlearn.compat.metric_learn import Constraints
+    >>> a, b, c, d = Constraints([0, 0, 0, 1, 1, 1]).positive_negative_pairs(
+    ...     3, random_state=0)
+    >>> len(a), len(c)
+    (3, 3)
+    """
+
+    def __init__(self, partial_labels):
+        self.partial_labels = np.asanyarray(partial_labels, dtype=int)
+
+    def positive_negative_pairs(self, n_constraints, same_length=False,
+                                random_state=None):
+        """Similar pairs ``(a, b)`` and dissimilar pairs ``(c, d)``.
+
+        Parameters
+        ----------
+        n_constraints : int
+            Number of pairs of each kind (fewer, with a warning, when that many
+            distinct pairs are not found in 10 rounds of draws).
+        same_length : bool, default=False
+            Truncate both kinds to the same length.
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        a, b, c, d : ndarray of int
+        """
+        rng = check_random_state(random_state)
+        a, b = self._pairs(n_constraints, True, rng)
+        c, d = self._pairs(n_constraints, False, rng)
+        if same_length and len(a) != len(c):
+            n = min(len(a), len(c))
+            return a[:n], b[:n], c[:n], d[:n]
+        return a, b, c, d
+
+    def _pairs(self, n_constraints, same_label, rng, max_rounds=10):
+        # metric-learn's draw order, so the same seed gives the same pairs: an
+        # anchor per missing pair, then a partner among the (other-)class points
+        known = np.flatnonzero(self.partial_labels >= 0)
+        labels = self.partial_labels[known]
+        found = set()
+        for _ in range(max_rounds):
+            if len(found) >= n_constraints:
+                break
+            for i in rng.randint(len(labels), size=n_constraints - len(found)):
+                mask = labels == labels[i] if same_label else labels != labels[i]
+                if same_label:
+                    mask[i] = False
+                partners = np.flatnonzero(mask)
+                if len(partners):
+                    found.add((i, rng.choice(partners)))
+        if len(found) < n_constraints:
+            warnings.warn(f"Only generated {len(found)} "
+                          f"{'positive' if same_label else 'negative'} constraints "
+                          f"(requested {n_constraints})")
+        ab = np.array(list(found)[:n_constraints], dtype=int).reshape(-1, 2)
+        return known[ab[:, 0]], known[ab[:, 1]]
+
+    def chunks(self, n_chunks=100, chunk_size=2, random_state=None):
+        """Disjoint chunks of ``chunk_size`` same-class points, drawn as
+        metric-learn draws them; a chunk id per point, ``-1`` for none.
+
+        Parameters
+        ----------
+        n_chunks : int, default=100
+        chunk_size : int, default=2
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        chunks : ndarray of shape (n_samples,)
+        """
+        rng = check_random_state(random_state)
+        y = self.partial_labels
+        chunk_ids = -np.ones_like(y, dtype=int)
+        uniq, lookup = np.unique(y, return_inverse=True)
+        pools = [set(np.flatnonzero(lookup == c)) for c in range(len(uniq))
+                 if uniq[c] >= 0]
+        max_chunks = int(sum(len(p) // chunk_size for p in pools))
+        if max_chunks < n_chunks:
+            raise ValueError(
+                f"Not enough possible chunks of {chunk_size} elements in each "
+                f"class to form expected {n_chunks} chunks - maximum number of "
+                f"chunks is {max_chunks}")
+        idx = 0
+        while idx < n_chunks and pools:
+            # metric-learn draws the class with randint(0, len - 1)
+            c = 0 if len(pools) == 1 else rng.randint(0, high=len(pools) - 1)
+            if len(pools[c]) < chunk_size:
+                del pools[c]
+                continue
+            members = rng.choice(list(pools[c]), chunk_size, replace=False)
+            pools[c].difference_update(members)
+            chunk_ids[members] = idx
+            idx += 1
+        return chunk_ids
 
 
 def _same(a, b):
