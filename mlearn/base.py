@@ -214,9 +214,9 @@ class _LearnedMetric:
         self.squared = squared
 
     def __call__(self, u, v, squared=None):
-        if type(u) is not np.ndarray or u.dtype is not _F64:
+        if type(u) is not np.ndarray or u.dtype is not _F64 or u.ndim != 1:
             u = _as_vector(u)
-        if type(v) is not np.ndarray or v.dtype is not _F64:
+        if type(v) is not np.ndarray or v.dtype is not _F64 or v.ndim != 1:
             v = _as_vector(v)
         sq = self.squared if squared is None else bool(squared)
         return _point_mahalanobis(self.L, sq, u, v)
@@ -337,9 +337,15 @@ class WeaklySupervisedMixin:
         return self
 
     def _prepare_fit_tuples(self, tuples, y):
-        T = check_tuples(tuples, getattr(self, "preprocessor", None),
-                         self._tuple_size)
+        preprocessor = getattr(self, "preprocessor", None)
+        T = check_tuples(tuples, preprocessor, self._tuple_size)
         self.n_features_in_ = T.shape[2]
+        # a DataFrame of points names the features, as fit(DataFrame) would
+        columns = getattr(preprocessor, "columns", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.classes_ = np.array([-1, 1])
         return self._prepare_tuple_labels(T, y)
 

@@ -340,9 +340,17 @@ def _fit_mmc_at_metric_learn_scale(self, T, y, rng):
 
     order = np.argsort(-y, kind="stable")
     T, y = T[order], y[order]
-    self._ml_target._fit_tuples(self, T, y, rng)
     if self.diagonal:
-        return
+        return self._ml_target._fit_tuples(self, T, y, rng)
+    # metric-learn's tol bounds the relative step between iterates; mlearn's
+    # bounds the duality gap. A gap within min(tol, 1e-5) reaches at least
+    # metric-learn's objective on every set tried (docs/migration.rst).
+    tol = self.tol
+    self.tol = min(tol, 1e-5)
+    try:
+        self._ml_target._fit_tuples(self, T, y, rng)
+    finally:
+        self.tol = tol
     d = T.shape[2]
     Vs = (T[y == 1, 0] - T[y == 1, 1]).astype(np.float64)
     M0 = initial_metric(self.init, T.reshape(-1, d).astype(np.float64),
@@ -518,3 +526,117 @@ def _docstring(name, target_name, params, renames, unsupported):
             f"``{p}`` ({why})" for p, why in unsupported.items()) + "."]
     lines += ["", f"See :class:`mlearn.{target_name}` for the model itself."]
     return "\n".join(lines)
+
+
+class NonPSDError(np.linalg.LinAlgError):
+    """metric-learn's error for a matrix that is not positive semi-definite."""
+
+    def __init__(self):
+        super().__init__("Matrix is not positive semidefinite (PSD).")
+
+
+class PreprocessorError(Exception):
+    """metric-learn's error for a preprocessor that fails."""
+
+    def __init__(self, original_error):
+        super().__init__("An error occurred when trying to use the "
+                         f"preprocessor: {original_error!r}")
+
+
+def components_from_metric(metric, tol=None):
+    """metric-learn's ``components_from_metric``: ``L`` with ``LᵀL = metric``.
+
+    Cholesky when ``metric`` is positive definite, else an eigendecomposition
+    with round-off negative eigenvalues clipped (mlearn's
+    :func:`mlearn.utils._linalg.components_from_metric`).
+
+    Parameters
+    ----------
+    metric : array-like of shape (n_features, n_features)
+        Symmetric positive semi-definite matrix.
+    tol : float, default=None
+        Accepted for metric-learn's signature; mlearn's round-off rule is used.
+
+    Returns
+    -------
+    L : ndarray of shape (n_features, n_features)
+
+    Raises
+    ------
+    NonPSDError
+        When ``metric`` has clearly negative eigenvalues.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlearn.compat.metric_learn import components_from_metric
+    >>> components_from_metric(np.diag([4.0, 1.0]))
+    array([[2., 0.],
+           [0., 1.]])
+    """
+    from mlearn.utils._linalg import components_from_metric as _from_metric
+
+    metric = np.atleast_2d(np.asarray(metric, dtype=np.float64))
+    if not np.allclose(metric, metric.T):
+        raise ValueError("The input metric should be symmetric.")
+    try:
+        return _from_metric(metric)
+    except ValueError as exc:
+        if "symmetric" in str(exc):
+            raise
+        raise NonPSDError() from exc
+
+
+def wrap_pairs(X, constraints):
+    """metric-learn's ``wrap_pairs``: ``(pairs, y)`` from ``X`` and the
+    ``(a, b, c, d)`` of ``Constraints.positive_negative_pairs``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    constraints : tuple of four index arrays
+
+    Returns
+    -------
+    pairs : ndarray of shape (n_pairs, 2, n_features)
+    y : ndarray of shape (n_pairs,)
+        +1 for the similar pairs (first), -1 for the dissimilar ones.
+    """
+    a, b, c, d = (np.asarray(v) for v in constraints)
+    idx = np.vstack((np.column_stack((a, b)), np.column_stack((c, d))))
+    y = np.concatenate([np.ones_like(a), -np.ones_like(c)])
+    return np.asarray(X)[idx], y
+
+
+def _register_submodules():
+    """``metric_learn.base_metric``, ``.constraints``, ``._util`` and
+    ``.exceptions`` under this module, so that code importing from them runs
+    after changing the package name only."""
+    import sys
+    import types
+
+    from mlearn import base
+
+    parts = {
+        "base_metric": {
+            "BaseMetricLearner": base.MahalanobisMixin,
+            "MetricTransformer": base.MahalanobisMixin,
+            "MahalanobisMixin": base.MahalanobisMixin,
+            "_PairsClassifierMixin": base.PairsClassifierMixin,
+            "_TripletsClassifierMixin": base.TripletsClassifierMixin,
+            "_QuadrupletsClassifierMixin": base.QuadrupletsClassifierMixin,
+        },
+        "constraints": {"Constraints": Constraints, "wrap_pairs": wrap_pairs},
+        "_util": {"components_from_metric": components_from_metric},
+        "exceptions": {"NonPSDError": NonPSDError,
+                       "PreprocessorError": PreprocessorError},
+    }
+    for sub, names in parts.items():
+        mod = types.ModuleType(f"{__name__}.{sub}",
+                               f"metric-learn's ``{sub}`` names, from mlearn.")
+        mod.__dict__.update(names)
+        sys.modules[mod.__name__] = mod
+        globals()[sub] = mod
+
+
+_register_submodules()
