@@ -564,7 +564,11 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         -------
         self
         """
-        threshold = float(threshold)
+        try:
+            threshold = float(threshold)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"threshold must be a real number, got {threshold!r}.") from None
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be finite, got {threshold}.")
         self.threshold_ = threshold

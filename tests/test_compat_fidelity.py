@@ -255,3 +255,29 @@ def test_metric_learn_module_layout_and_aliases(iris_pairs):
     np.testing.assert_allclose(L.T @ L, M, rtol=1e-8, atol=1e-12)
     with pytest.raises(NonPSDError, match="not positive semidefinite"):
         components_from_metric(np.diag([1.0, -1.0]))
+
+
+def test_deprecated_aliases_as_metric_learn():
+    from sklearn.base import clone
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(FutureWarning, match='"num_constraints" parameter has been'):
+        est = ml.ITML_Supervised(num_constraints=30, random_state=0)
+    assert est.n_constraints == 30 and est.num_constraints == "deprecated"
+    assert clone(est).get_params() == est.get_params()
+    with pytest.warns(FutureWarning, match='"k" parameter has been renamed'):
+        assert ml.LMNN(k=4).n_neighbors == 4
+    with pytest.warns(FutureWarning, match='"convergence_threshold"'):
+        assert ml.MMC(convergence_threshold=0.1).tol == 0.1
+    c = ml.Constraints(y)
+    with pytest.warns(FutureWarning, match='"num_constraints"'):
+        a = c.positive_negative_pairs(num_constraints=12, random_state=0)
+    b = c.positive_negative_pairs(12, random_state=0)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    with pytest.warns(FutureWarning, match='"num_chunks"'):
+        ch = c.chunks(num_chunks=5, chunk_size=3, random_state=0)
+    np.testing.assert_array_equal(ch, c.chunks(5, 3, random_state=0))
+    pairs = X[np.array([[0, 1], [0, 60]])]
+    fitted = ml.ITML(max_iter=5).fit(np.r_[pairs, pairs], [1, -1, 1, -1])
+    with pytest.raises(ValueError, match="threshold must be a real number"):
+        fitted.set_threshold(None)

@@ -4,25 +4,34 @@
 
 Each class here is a thin subclass of its mlearn counterpart whose constructor
 takes metric-learn 0.7's parameter names and defaults (plus mlearn's extra
-parameters, with mlearn's defaults), and whose ``fit`` takes metric-learn's
-extra fit arguments (``bounds`` for ITML, ``calibration_params`` for the pair
-learners). Everything after ``fit`` is mlearn's own surface, which already
-matches metric-learn's (``components_``, ``transform``, ``get_mahalanobis_matrix``,
+parameters, with mlearn's defaults except where another default reproduces
+metric-learn's metric), and whose ``fit`` takes metric-learn's extra fit
+arguments (``bounds`` for ITML, ``calibration_params`` for the pair learners).
+Everything after ``fit`` is mlearn's own surface, which already matches
+metric-learn's (``components_``, ``transform``, ``get_mahalanobis_matrix``,
 ``get_metric``, ``pair_distance``, ``pair_score``, ``predict``,
-``decision_function``, ``calibrate_threshold``, ...).
+``decision_function``, ``calibrate_threshold``, ...), plus metric-learn's
+deprecated ``score_pairs`` and ``preprocessor`` support on every learner.
 
 ================== ======================== ===================================
 metric-learn 0.7   mlearn                   parameters translated
 ================== ======================== ===================================
-Covariance         Covariance               ``preprocessor`` must be None
-LMNN               LMNN                     ``convergence_tol`` -> ``tol``;
-                                            ``learn_rate``, ``min_iter`` ignored
-ITML               ITMLPairs                ``fit(bounds=, calibration_params=)``
-ITML_Supervised    ITML                     ``fit(bounds=)``
-MMC                MMCPairs                 ``fit(calibration_params=)``
-MMC_Supervised     MMC                      default ``tol=1e-6`` as metric-learn
-Constraints        Constraints              same methods
+Covariance         Covariance               ``n - 1`` divisor (``np.cov``)
+LMNN               LMNN                     ``convergence_tol``, ``learn_rate``,
+                                            ``min_iter`` ignored
+ITML               ITMLPairs                ``bounds='metric_learn'``;
+                                            ``fit(bounds=, calibration_params=)``
+ITML_Supervised    ITML                     ``bounds='metric_learn'``;
+                                            ``fit(bounds=)``
+MMC                MMCPairs                 ``regularization=0``;
+                                            ``fit(calibration_params=)``
+MMC_Supervised     MMC                      ``regularization=0``; ``tol=1e-6``
+Constraints        Constraints              metric-learn's random streams
 ================== ======================== ===================================
+
+The supervised pair learners draw metric-learn's pairs for the same
+``random_state``. ``base_metric``, ``constraints``, ``_util`` and
+``exceptions`` are importable as submodules, as in metric-learn.
 
 Classes whose mlearn counterpart is not available in this build raise an
 informative ``AttributeError`` on access (the module itself always imports).
@@ -98,6 +107,18 @@ _EXTRA_DEFAULTS = {
     "MMC_Supervised": {"regularization": 0.0},
 }
 
+# metric-learn 0.7's deprecated aliases, still accepted there with a
+# FutureWarning (last in its signatures, default 'deprecated').
+_DEPRECATED = {
+    "LMNN": {"k": "n_neighbors"},
+    "ITML": {"convergence_threshold": "tol"},
+    "ITML_Supervised": {"num_constraints": "n_constraints",
+                        "convergence_threshold": "tol"},
+    "MMC": {"convergence_threshold": "tol"},
+    "MMC_Supervised": {"num_constraints": "n_constraints",
+                       "convergence_threshold": "tol"},
+}
+
 # The classes are made on first access (module __getattr__), from _SPECS.
 __all__ = ["Constraints", *sorted(_SPECS)]
 
@@ -159,6 +180,8 @@ def _make_class(name, target_name, ml_params, renames, ignored):
         target = renames.get(p, p)
         if target not in target_params and p not in unsupported:
             unsupported[p] = f"mlearn.{target_name} has no such parameter"
+    aliases = _DEPRECATED.get(name, {})
+    params += [(alias, "deprecated") for alias in aliases]
     signature = inspect.Signature(
         [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         + [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
@@ -168,7 +191,18 @@ def _make_class(name, target_name, ml_params, renames, ignored):
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
-        for p, value in list(bound.arguments.items())[1:]:
+        values = dict(list(bound.arguments.items())[1:])
+        for alias, new in aliases.items():
+            # as metric-learn 0.7: the alias sets the new name, then reads
+            # 'deprecated' (so that get_params / clone stay consistent)
+            if not (isinstance(values[alias], str)
+                    and values[alias] == "deprecated"):
+                warnings.warn(f'"{alias}" parameter has been renamed to "{new}". '
+                              "It has been deprecated in version 0.6.3 and will "
+                              "be removed in 0.7.0", FutureWarning, stacklevel=2)
+                values[new] = values[alias]
+                values[alias] = "deprecated"
+        for p, value in values.items():
             setattr(self, p, value)
 
     __init__.__signature__ = signature
@@ -177,7 +211,7 @@ def _make_class(name, target_name, ml_params, renames, ignored):
     for ml_name, ml_target in renames.items():
         if ml_target in constraints:
             constraints[ml_name] = constraints.pop(ml_target)
-    for p in unsupported:
+    for p in list(unsupported) + list(aliases):
         constraints[p] = "no_validation"
 
     namespace = {
@@ -415,8 +449,8 @@ class Constraints(_Constraints):
     def __init__(self, partial_labels):
         self.partial_labels = np.asanyarray(partial_labels, dtype=int)
 
-    def positive_negative_pairs(self, n_constraints, same_length=False,
-                                random_state=None):
+    def positive_negative_pairs(self, n_constraints=None, same_length=False,
+                                random_state=None, num_constraints="deprecated"):
         """Similar pairs ``(a, b)`` and dissimilar pairs ``(c, d)``.
 
         Parameters
@@ -427,11 +461,23 @@ class Constraints(_Constraints):
         same_length : bool, default=False
             Truncate both kinds to the same length.
         random_state : int, RandomState instance or None, default=None
+        num_constraints : int
+            Deprecated alias of ``n_constraints`` (``FutureWarning``).
 
         Returns
         -------
         a, b, c, d : ndarray of int
         """
+        if not (isinstance(num_constraints, str) and num_constraints == "deprecated"):
+            warnings.warn('"num_constraints" parameter has been renamed to '
+                          '"n_constraints". It has been deprecated in version '
+                          "0.6.3 and will be removed in 0.7.0", FutureWarning,
+                          stacklevel=2)
+            n_constraints = num_constraints
+        if n_constraints is None:
+            raise TypeError("positive_negative_pairs() missing the required "
+                            "argument 'n_constraints'")
+        self.n_constraints = n_constraints
         rng = check_random_state(random_state)
         a, b = self._pairs(n_constraints, True, rng)
         c, d = self._pairs(n_constraints, False, rng)
@@ -463,7 +509,8 @@ class Constraints(_Constraints):
         ab = np.array(list(found)[:n_constraints], dtype=int).reshape(-1, 2)
         return known[ab[:, 0]], known[ab[:, 1]]
 
-    def chunks(self, n_chunks=100, chunk_size=2, random_state=None):
+    def chunks(self, n_chunks=100, chunk_size=2, random_state=None,
+               num_chunks="deprecated"):
         """Disjoint chunks of ``chunk_size`` same-class points, drawn as
         metric-learn draws them; a chunk id per point, ``-1`` for none.
 
@@ -472,11 +519,18 @@ class Constraints(_Constraints):
         n_chunks : int, default=100
         chunk_size : int, default=2
         random_state : int, RandomState instance or None, default=None
+        num_chunks : int
+            Deprecated alias of ``n_chunks`` (``FutureWarning``).
 
         Returns
         -------
         chunks : ndarray of shape (n_samples,)
         """
+        if not (isinstance(num_chunks, str) and num_chunks == "deprecated"):
+            warnings.warn('"num_chunks" parameter has been renamed to "n_chunks". '
+                          "It has been deprecated in version 0.6.3 and will be "
+                          "removed in 0.7.0", FutureWarning, stacklevel=2)
+            n_chunks = num_chunks
         rng = check_random_state(random_state)
         y = self.partial_labels
         chunk_ids = -np.ones_like(y, dtype=int)
