@@ -31,6 +31,7 @@ It sets ``components_`` and its own fitted attributes. Both ``fit(tuples, y)``
 """
 
 import numpy as np
+from numba.core.errors import TypingError as NumbaTypingError
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
@@ -206,23 +207,29 @@ class MahalanobisMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
 
 
 class _LearnedMetric:
-    """The ``get_metric`` callable: a numba kernel on 1-D float arrays, with
-    other array-likes converted first (picklable; ``L`` is a copy)."""
+    """The ``get_metric`` callable: a numba kernel, called directly on ndarrays
+    (other array-likes are converted first); picklable, ``L`` is a copy."""
+
+    __slots__ = ("L", "squared")
 
     def __init__(self, L, squared):
         self.L = L
         self.squared = squared
 
     def __call__(self, u, v, squared=None):
-        if type(u) is not np.ndarray or u.dtype is not _F64 or u.ndim != 1:
-            u = _as_vector(u)
-        if type(v) is not np.ndarray or v.dtype is not _F64 or v.ndim != 1:
-            v = _as_vector(v)
         sq = self.squared if squared is None else bool(squared)
-        return _point_mahalanobis(self.L, sq, u, v)
+        if type(u) is np.ndarray and type(v) is np.ndarray:
+            try:
+                return _point_mahalanobis(self.L, sq, u, v)
+            except (NumbaTypingError, ValueError):
+                pass  # e.g. shape (1, d) or an object array: convert below
+        return _point_mahalanobis(self.L, sq, _as_vector(u), _as_vector(v))
 
+    def __getstate__(self):
+        return self.L, self.squared
 
-_F64 = np.dtype(np.float64)
+    def __setstate__(self, state):
+        self.L, self.squared = state
 
 
 def _as_vector(u):
