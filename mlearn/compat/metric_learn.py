@@ -409,9 +409,11 @@ def _set_metric_unbiased(self, cov, dtype):
 
 def _sample_pairs_as_metric_learn(self, X, y, rng):
     """Pairs as metric-learn's supervised twins draw them: its sampler with the
-    same random stream, similar pairs first, not truncated to equal counts."""
+    same random stream, similar pairs first, not truncated to equal counts.
+    As in metric-learn, an integer ``random_state`` seeds the sampler and
+    ``prior``/``init='random'`` separately (``rng`` is left for the latter)."""
     a, b, c, d = Constraints(y).positive_negative_pairs(
-        self._n_constraints(y), random_state=rng)
+        self._n_constraints(y), random_state=check_random_state(self.random_state))
     pairs = np.vstack([np.column_stack([a, b]), np.column_stack([c, d])])
     return pairs, np.r_[np.ones(len(a), dtype=np.intp),
                         -np.ones(len(c), dtype=np.intp)]
