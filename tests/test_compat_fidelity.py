@@ -281,3 +281,22 @@ def test_deprecated_aliases_as_metric_learn():
     fitted = ml.ITML(max_iter=5).fit(np.r_[pairs, pairs], [1, -1, 1, -1])
     with pytest.raises(ValueError, match="threshold must be a real number"):
         fitted.set_threshold(None)
+
+
+def test_itml_supervised_random_prior_as_metric_learn():
+    # metric_learn.ITML_Supervised(prior='random', n_constraints=15,
+    # random_state=3).fit(*load_iris(return_X_y=True)): the integer seed
+    # drives the pair sampler and the prior separately
+    expected = np.array([
+        [0.23420868824026966, -0.01819264660894144, -0.34530680879494563,
+         -0.12125684851856844],
+        [-0.01819264660894144, 0.29816733003415846, -0.12774093826532762,
+         -0.21975326922337413],
+        [-0.34530680879494563, -0.12774093826532762, 0.8675887170439465,
+         0.3116019031671149],
+        [-0.12125684851856844, -0.21975326922337413, 0.3116019031671149,
+         0.41941126386896915]])
+    X, y = load_iris(return_X_y=True)
+    est = ml.ITML_Supervised(prior="random", n_constraints=15, random_state=3)
+    np.testing.assert_allclose(est.fit(X, y).get_mahalanobis_matrix(), expected,
+                               rtol=1e-8, atol=1e-10)
