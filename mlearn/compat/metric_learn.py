@@ -255,11 +255,13 @@ def _fit(self, X, y=None, bounds=None, calibration_params=None):
     y : array-like
         Class labels, or pair labels in {-1, +1}.
     bounds : array-like of two floats, default=None
-        ITML only: the distance bounds (metric-learn's fit argument; mlearn's
-        ``bounds`` parameter is set to it).
+        ITML only: the distance bounds (metric-learn's fit argument; used
+        for this fit in place of the ``bounds`` parameter, which is left
+        unchanged).
     calibration_params : dict, default=None
         Pair learners only: keyword arguments of ``calibrate_threshold``
-        (``strategy``, ``min_rate``, ``beta``), applied on the training pairs.
+        (``strategy``, ``min_rate``, ``beta``), validated before fitting and
+        applied on the training pairs after it.
 
     Returns
     -------
