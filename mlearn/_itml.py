@@ -56,6 +56,18 @@ def _default_bounds(V, A0):
     return float(u), float(l_)
 
 
+def _metric_learn_bounds(P):
+    """``(u, l)`` as metric-learn 0.7 sets them: the 5th and 95th percentiles of
+    the *unsquared* Euclidean distances between all distinct points of the pairs
+    (the zero self-distances included), whatever the prior. They are then used
+    as bounds on *squared* distances. Costs ``O(m²)`` memory for ``m`` points."""
+    from sklearn.metrics import pairwise_distances
+
+    X = np.unique(P.reshape(-1, P.shape[2]), axis=0)
+    u, l_ = np.percentile(pairwise_distances(X), (5, 95))
+    return float(u), float(l_)
+
+
 def _itml_bregman(V, sign, xi0, A0, gamma, max_iter, tol, verbose=False):
     """Cyclic Bregman projections until the change in λ falls below ``tol``.
 
@@ -124,7 +136,8 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "prior": [StrOptions({"identity", "covariance", "random"}), np.ndarray],
-        "bounds": [None, "array-like"],
+        "bounds": [None, StrOptions({"squared_percentiles", "metric_learn"}),
+                   "array-like"],
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"bregman", "cvxpy"})],
         "verbose": ["verbose"],
@@ -150,8 +163,14 @@ class _BaseITML(MahalanobisMixin, BaseEstimator):
                     "prior='covariance' is not representable at the scale of X "
                     f"(about 2^{k}); standardise X first."
                 )
-        if self.bounds is None:
+        if self.bounds is None or (isinstance(self.bounds, str)
+                                   and self.bounds == "squared_percentiles"):
             u, l_ = _default_bounds(V, A0)
+        elif isinstance(self.bounds, str):  # 'metric_learn'
+            # lengths used as bounds on squared lengths (metric-learn's rule):
+            # in the units of V (2⁻ᵏ) that is one more factor 2⁻ᵏ
+            u, l_ = (float(np.ldexp(b, -k)) for b in
+                     _metric_learn_bounds(np.ldexp(P64, -k)))
         else:
             b = np.asarray(self.bounds, dtype=np.float64).ravel()
             if b.shape[0] != 2 or not np.all(np.isfinite(b)) or np.any(b < 0):
@@ -212,10 +231,15 @@ class ITML(SupervisedTuplesMixin, _BaseITML):
         The matrix ``A_0`` the LogDet divergence is measured from: the identity,
         the inverse covariance of the points in the pairs, a random SPD matrix
         (from ``random_state``), or a given strictly positive definite matrix.
-    bounds : array-like of shape (2,), default=None
+    bounds : {'squared_percentiles', 'metric_learn'} or array-like of shape (2,), \
+default=None
         ``(u, l)``: similar pairs should lie within squared distance ``u``,
-        dissimilar pairs beyond ``l``. ``None``: the 5th and 95th percentiles of
-        the squared prior distances of the training pairs.
+        dissimilar pairs beyond ``l``. ``None`` or 'squared_percentiles': the
+        5th and 95th percentiles of the squared prior distances of the training
+        pairs. 'metric_learn': metric-learn 0.7's rule, the 5th and 95th
+        percentiles of the unsquared Euclidean distances between all points of
+        the pairs (what ``mlearn.compat.metric_learn`` uses, to reproduce
+        metric-learn's metric; see the user guide for which to prefer).
     n_components : int, default=None
         Keep the top ``n_components`` eigen-directions of the learned ``M``
         (low-rank ``L``); ``None`` keeps all.
@@ -264,7 +288,8 @@ class ITML(SupervisedTuplesMixin, _BaseITML):
     5th/95th percentiles of *unsquared* distances among all points in the pairs,
     which mixes units (on standardised 64-d data its ``u`` is ~6× below the
     typical similar squared distance and its ``l`` ~10× below the dissimilar
-    one). ``bounds`` is a constructor parameter, not a ``fit`` argument.
+    one); ``bounds='metric_learn'`` reproduces metric-learn's rule. ``bounds``
+    is a constructor parameter, not a ``fit`` argument.
     ``n_components`` truncates ``M`` to its top eigen-directions.
 
     References
@@ -333,10 +358,15 @@ class ITMLPairs(PairsClassifierMixin, _BaseITML):
         The matrix ``A_0`` the LogDet divergence is measured from: the identity,
         the inverse covariance of the points in the pairs, a random SPD matrix
         (from ``random_state``), or a given strictly positive definite matrix.
-    bounds : array-like of shape (2,), default=None
+    bounds : {'squared_percentiles', 'metric_learn'} or array-like of shape (2,), \
+default=None
         ``(u, l)``: similar pairs should lie within squared distance ``u``,
-        dissimilar pairs beyond ``l``. ``None``: the 5th and 95th percentiles of
-        the squared prior distances of the training pairs.
+        dissimilar pairs beyond ``l``. ``None`` or 'squared_percentiles': the
+        5th and 95th percentiles of the squared prior distances of the training
+        pairs. 'metric_learn': metric-learn 0.7's rule, the 5th and 95th
+        percentiles of the unsquared Euclidean distances between all points of
+        the pairs (what ``mlearn.compat.metric_learn`` uses, to reproduce
+        metric-learn's metric; see the user guide for which to prefer).
     n_components : int, default=None
         Keep the top ``n_components`` eigen-directions of the learned ``M``
         (low-rank ``L``); ``None`` keeps all.
@@ -390,7 +420,8 @@ class ITMLPairs(PairsClassifierMixin, _BaseITML):
     5th/95th percentiles of *unsquared* distances among all points in the pairs,
     which mixes units (on standardised 64-d data its ``u`` is ~6× below the
     typical similar squared distance and its ``l`` ~10× below the dissimilar
-    one). ``bounds`` is a constructor parameter, not a ``fit`` argument.
+    one); ``bounds='metric_learn'`` reproduces metric-learn's rule. ``bounds``
+    is a constructor parameter, not a ``fit`` argument.
     ``n_components`` truncates ``M`` to its top eigen-directions.
 
     References

@@ -30,9 +30,8 @@ It sets ``components_`` and its own fitted attributes. Both ``fit(tuples, y)``
 ``_sample_tuples``) end in that one call.
 """
 
-import functools
-
 import numpy as np
+from numba.core.errors import TypingError as NumbaTypingError
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.metrics import roc_auc_score
 from sklearn.utils import check_random_state
@@ -171,8 +170,9 @@ class MahalanobisMixin(DocLinkMixin, ClassNamePrefixFeaturesOutMixin,
 
         It is accepted wherever scikit-learn takes a callable metric
         (``KNeighborsClassifier(metric=...)``, ``DBSCAN(metric=...)``), is
-        picklable, and is a numba kernel behind a C-level ``functools.partial``,
-        so each call costs about a microsecond. For many points, transforming
+        picklable, and calls a numba kernel directly on 1-D float64 arrays
+        (other array-likes are converted first), so each call costs about a
+        microsecond. For many points, transforming
         once and using the Euclidean metric is faster still.
 
         Parameters
@@ -183,6 +183,9 @@ class MahalanobisMixin(DocLinkMixin, ClassNamePrefixFeaturesOutMixin,
         Returns
         -------
         metric : callable
+            ``metric(u, v, squared=None)``: ``u`` and ``v`` are 1-D array-likes
+            (lists too, as in scipy and metric-learn); ``squared`` overrides the
+            choice made here for one call (metric-learn's keyword).
 
         Examples
         --------
@@ -192,10 +195,12 @@ class MahalanobisMixin(DocLinkMixin, ClassNamePrefixFeaturesOutMixin,
         >>> metric = Covariance().fit(X).get_metric()
         >>> float(metric(X[0], X[1])) > 0
         True
+        >>> float(metric([0, 0, 1], [0, 0, 1]))
+        0.0
         """
         check_is_fitted(self, "components_")
         L = np.ascontiguousarray(self.components_, dtype=np.float64)
-        return functools.partial(_point_mahalanobis, L, bool(squared))
+        return _LearnedMetric(L, bool(squared))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -205,6 +210,41 @@ class MahalanobisMixin(DocLinkMixin, ClassNamePrefixFeaturesOutMixin,
         tags.target_tags.required = self._kind in ("supervised", "regression",
                                                    "chunks")
         return tags
+
+
+class _LearnedMetric:
+    """The ``get_metric`` callable: a numba kernel, called directly on ndarrays
+    (other array-likes are converted first); picklable, ``L`` is a copy."""
+
+    __slots__ = ("L", "squared")
+
+    def __init__(self, L, squared):
+        self.L = L
+        self.squared = squared
+
+    def __call__(self, u, v, squared=None):
+        sq = self.squared if squared is None else bool(squared)
+        if type(u) is np.ndarray and type(v) is np.ndarray:
+            try:
+                return _point_mahalanobis(self.L, sq, u, v)
+            except (NumbaTypingError, ValueError):
+                pass  # e.g. shape (1, d) or an object array: convert below
+        return _point_mahalanobis(self.L, sq, _as_vector(u), _as_vector(v))
+
+    def __getstate__(self):
+        return self.L, self.squared
+
+    def __setstate__(self, state):
+        self.L, self.squared = state
+
+
+def _as_vector(u):
+    """A 1-D float64 array from an array-like (scalars and ``[[...]]`` too, as
+    scipy's ``_validate_vector`` reads them)."""
+    u = np.atleast_1d(np.asarray(u, dtype=np.float64).squeeze())
+    if u.ndim != 1:
+        raise ValueError(f"metric(u, v): u and v must be 1-D, got shape {u.shape}.")
+    return u
 
 
 class SupervisedTuplesMixin:
@@ -310,9 +350,15 @@ class WeaklySupervisedMixin:
         return self
 
     def _prepare_fit_tuples(self, tuples, y):
-        T = check_tuples(tuples, getattr(self, "preprocessor", None),
-                         self._tuple_size)
+        preprocessor = getattr(self, "preprocessor", None)
+        T = check_tuples(tuples, preprocessor, self._tuple_size)
         self.n_features_in_ = T.shape[2]
+        # a DataFrame of points names the features, as fit(DataFrame) would
+        columns = getattr(preprocessor, "columns", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.classes_ = np.array([-1, 1])
         return self._prepare_tuple_labels(T, y)
 
@@ -531,7 +577,11 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         -------
         self
         """
-        threshold = float(threshold)
+        try:
+            threshold = float(threshold)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"threshold must be a real number, got {threshold!r}.") from None
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be finite, got {threshold}.")
         self.threshold_ = threshold
@@ -556,7 +606,7 @@ class PairsClassifierMixin(WeaklySupervisedMixin):
         min_rate : float in [0, 1], default=None
             Required for 'max_tpr' and 'max_tnr'.
         beta : float, default=1.0
-            Weight of recall in 'f_beta'.
+            Weight of recall in 'f_beta' (``beta >= 0``; 0 gives the precision).
 
         Returns
         -------

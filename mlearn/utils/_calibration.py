@@ -3,9 +3,32 @@ criterion, and Platt scaling of the distance into a probability."""
 
 import numpy as np
 
-__all__ = ["STRATEGIES", "best_threshold", "fit_sigmoid"]
+__all__ = ["STRATEGIES", "best_threshold", "check_calibration_params", "fit_sigmoid"]
 
 STRATEGIES = ("accuracy", "f_beta", "max_tpr", "max_tnr")
+
+
+def check_calibration_params(strategy="accuracy", min_rate=None, beta=1.0):
+    """Validate :meth:`PairsClassifierMixin.calibrate_threshold`'s options
+    (before any fitting work is done)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}.")
+    if strategy in ("max_tpr", "max_tnr"):
+        try:
+            ok = min_rate is not None and 0.0 <= float(min_rate) <= 1.0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"strategy {strategy!r} needs min_rate in [0, 1], got {min_rate!r}."
+            )
+    if strategy == "f_beta":
+        try:
+            ok = float(beta) >= 0  # beta = 0: F_0 is the precision
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"beta must be a number >= 0, got {beta!r}.")
 
 
 def best_threshold(d, y, strategy, min_rate, beta):
@@ -14,18 +37,7 @@ def best_threshold(d, y, strategy, min_rate, beta):
     Cut ``k`` predicts the ``k`` smallest distances similar; the returned
     threshold lies midway between the distances on either side of the best cut.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(
-            f"strategy must be one of {STRATEGIES}, "
-            f"got {strategy!r}."
-        )
-    if strategy in ("max_tpr", "max_tnr"):
-        if min_rate is None or not 0.0 <= float(min_rate) <= 1.0:
-            raise ValueError(
-                f"strategy {strategy!r} needs min_rate in [0, 1], got {min_rate!r}."
-            )
-    if strategy == "f_beta" and not beta > 0:
-        raise ValueError(f"beta must be positive, got {beta!r}.")
+    check_calibration_params(strategy, min_rate, beta)
     order = np.argsort(d, kind="stable")
     ds, ys = d[order], y[order]
     n_pos = int(np.sum(ys == 1))
