@@ -1,3 +1,4 @@
+# %% [markdown]
 """
 Learning from triplets: SCMLTriplets on digits
 ==============================================
@@ -13,8 +14,8 @@ triplets. We report how many held-out triplets the metric orders correctly and
 the 3-NN accuracy in the learned space, against the Euclidean distance.
 """
 
-# requires: mlearn.SCMLTriplets matplotlib
 # %%
+# requires: mlearn.SCMLTriplets matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits

@@ -21,6 +21,7 @@ from mlearn.base import (
 )
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._progress import progress_bar
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -350,14 +351,20 @@ class _BaseSCML(MahalanobisMixin, BaseEstimator):
         return _basis_triplet_diffs(X, triplets, n_basis, rng)
 
     def _solve(self, X, triplets, basis, rng, dtype):
+        # The hinge's margin of 1 ties SCML to the data's units: solve on the
+        # points scaled by the power of two nearest their spread (exact, and
+        # the identity for standardised data), then scale L back. On raw
+        # features with a large-variance noise axis the steps are otherwise
+        # out of proportion and every weight can end at zero.
+        k = scale_exponent(X)
         w, obj, n_iter = _scml_rda(
-            X, triplets, basis, self.beta, self.gamma, self.max_iter,
-            self.output_iter, self.batch_size, rng, self.verbose)
+            np.ldexp(X, -k) if k else X, triplets, basis, self.beta, self.gamma,
+            self.max_iter, self.output_iter, self.batch_size, rng, self.verbose)
         self.basis_ = basis
         self.weights_ = w
         self.objective_ = obj
         self.n_iter_ = n_iter
-        L = _components_from_weights(basis, w, X.shape[1])
+        L = np.ldexp(_components_from_weights(basis, w, X.shape[1]), -k)
         self.components_ = np.ascontiguousarray(L).astype(dtype, copy=False)
 
 
@@ -418,7 +425,9 @@ default='lda'
     weights_ : ndarray of shape (n_basis,)
         The learned sparse weights ``w``.
     objective_ : float
-        The objective at ``weights_``.
+        The objective at ``weights_`` (both in units of the points scaled by
+        the power of two nearest their spread; ``components_`` is in the
+        data's units).
     n_iter_ : int
         Number of stochastic steps run.
     n_features_in_ : int
@@ -567,7 +576,9 @@ default=None
     weights_ : ndarray of shape (n_basis,)
         The learned sparse weights ``w``.
     objective_ : float
-        The objective at ``weights_``.
+        The objective at ``weights_`` (both in units of the points scaled by
+        the power of two nearest their spread; ``components_`` is in the
+        data's units).
     n_iter_ : int
         Number of stochastic steps run.
     n_features_in_ : int
