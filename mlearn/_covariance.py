@@ -152,8 +152,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
             return self._fit_dask(X)
         X = validate_data(self, X, dtype=list(FLOAT_DTYPES), ensure_min_samples=2)
         # statistics of X · 2⁻ᵏ: exact, and no overflow of squares at any scale
-        self._scale_exp = scale_exponent(X)
-        Xs = np.ldexp(X.astype(np.float64), -self._scale_exp)
+        self._scale_exp = k = scale_exponent(X)
+        Xs = np.ldexp(X.astype(np.float64), -k) if k else X
         if self.estimator == "ledoit_wolf":
             cov, self.shrinkage_ = ledoit_wolf(Xs, assume_centered=self.assume_centered)
             location = (np.zeros(X.shape[1]) if self.assume_centered
@@ -216,7 +216,8 @@ class Covariance(MahalanobisMixin, BaseEstimator):
         X = validate_data(self, X, reset=first, dtype=list(FLOAT_DTYPES))
         if first:  # later chunks are scaled as the first one
             self._scale_exp = scale_exponent(X)
-        stats = scatter_statistics(np.ldexp(X.astype(np.float64), -self._scale_exp),
+        k = self._scale_exp
+        stats = scatter_statistics(np.ldexp(X.astype(np.float64), -k) if k else X,
                                    self.assume_centered)
         self._stats = stats if first else merge_statistics(self._stats, stats)
         self.n_samples_seen_ = self._stats[0]

@@ -13,17 +13,27 @@ import numpy as np
 __all__ = ["scale_exponent", "scaled_differences", "spread"]
 
 
-def _frexp_spread(A):
+# The magnitude and spread that pick the exponent are estimated on at most this
+# many rows (evenly strided, so deterministic): any power of two is exact, and
+# the estimate only has to be right within a factor of a few.
+_SPREAD_ROWS = 4096
+
+
+def _frexp_spread(A, max_rows=None):
     """``(e, r)`` with the data's spread equal to ``r · 2ᵉ`` (``r = 0`` for
-    constant data), computed on ``A · 2⁻ᵉ`` so that nothing overflows."""
+    constant data), computed on ``A · 2⁻ᵉ`` so that nothing overflows; on at
+    most ``max_rows`` evenly strided rows when given."""
     A = np.asarray(A)
     if A.size == 0:
         return 0, 0.0
-    m = float(np.max(np.abs(A)))
+    rows = A.reshape(-1, A.shape[-1])
+    if max_rows is not None and rows.shape[0] > max_rows:
+        rows = rows[:: -(-rows.shape[0] // max_rows)]
+    m = max(abs(float(np.max(rows))), abs(float(np.min(rows))))
     if m == 0.0 or not np.isfinite(m):
         return 0, 0.0
     e = int(np.frexp(m)[1])  # m = f · 2^e, f in [0.5, 1)
-    B = np.ldexp(A.reshape(-1, A.shape[-1]).astype(np.float64), -e)  # |B| <= 1
+    B = np.ldexp(rows.astype(np.float64), -e)  # |B| <= 1
     return e, float(np.sqrt(np.mean(np.var(B, axis=0))))
 
 
@@ -68,7 +78,7 @@ def scale_exponent(A):
     >>> scale_exponent(X), scale_exponent(X * 2.0**300)
     (0, 300)
     """
-    e, r = _frexp_spread(A)
+    e, r = _frexp_spread(A, _SPREAD_ROWS)
     if r == 0.0:
         return e
     return e + int(np.round(np.log2(r)))
