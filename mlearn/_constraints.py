@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 
+from mlearn.utils._scale import scale_exponent
 from mlearn.utils._validation import check_classes, check_finite_array, check_int
 
 __all__ = [
@@ -228,7 +229,10 @@ class Constraints:
                 f"genuine (k_genuine={k_genuine}) and {ki[c]} impostor "
                 f"(k_impostor={k_impostor}) neighbours per point.", UserWarning,
                 stacklevel=2)
+        # neighbours do not depend on units; a power of two keeps the
+        # neighbour search's squared distances in range at any scale
         Xl = X[labelled]
+        Xl = np.ldexp(Xl, -scale_exponent(Xl))
         genuine = find_target_neighbors(Xl, codes, int(kg.max()))
         triplets = []
         for c in range(classes.shape[0]):

@@ -17,7 +17,7 @@ from mlearn._lmnn_impostors import ImpostorSearch, target_terms
 from mlearn.base import MahalanobisMixin
 from mlearn.utils._init import initial_components
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._scale import scale_exponent, spread
+from mlearn.utils._scale import working_scale
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -294,7 +294,7 @@ default='auto'
         # units the squared distances overflow or L-BFGS's tolerances stop it
         # at the start, so there the problem is solved in units of the data's
         # spread (X / s) and L scaled back.
-        s = _working_scale(X)
+        s = working_scale(X)
         X64 = np.ascontiguousarray(X, dtype=np.float64) / s
         if self.warm_start and getattr(self, "components_", np.empty(0)).shape == (
                 r, d):
@@ -376,14 +376,3 @@ class _RateChanged(Exception):
     def __init__(self, x):
         super().__init__("impostor sampling rate changed")
         self.x = x
-
-
-# LMNN solves in the data's own units while its spread lies within 2^±16.
-_UNIT_BAND = 16
-
-
-def _working_scale(X):
-    """1 for data of ordinary spread, else the spread itself (see LMNN.fit)."""
-    if abs(scale_exponent(X)) <= _UNIT_BAND:
-        return 1.0
-    return spread(X)

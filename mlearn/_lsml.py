@@ -16,6 +16,7 @@ from mlearn.base import (
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._progress import progress_bar
+from mlearn.utils._scale import working_scale
 from mlearn.utils._sklearn_compat import (
     ConvergenceWarning,
     Interval,
@@ -193,7 +194,10 @@ class _BaseLSML(MahalanobisMixin, BaseEstimator):
     def _fit_tuples(self, Q, y, rng):
         """Solve on quadruplets ``Q`` (n, 4, d): ``d(a, b) < d(c, d)`` wanted."""
         n, _, d = Q.shape
-        Q64 = Q.astype(np.float64, copy=False)
+        # solved in units of the data's spread far outside ordinary units
+        # (the prior is in absolute units); L scaled back at the end
+        s = working_scale(Q)
+        Q64 = Q.astype(np.float64, copy=False) / s
         Vab = Q64[:, 0] - Q64[:, 1]
         Vcd = Q64[:, 2] - Q64[:, 3]
         same_ab = ~np.any(Vab != 0, axis=1)
@@ -206,6 +210,8 @@ class _BaseLSML(MahalanobisMixin, BaseEstimator):
             )
         w = _check_quadruplet_weights(self.weights, n)
         M0 = initial_metric(self.prior, Q64.reshape(-1, d), rng, strict_pd=True)
+        if isinstance(self.prior, np.ndarray):
+            M0 = M0 * s**2  # a given prior is in the data's units
         M, self.loss_, self.n_iter_, converged = _lsml_solve(
             Vab, Vcd, w, M0, self.tol, self.max_iter, self.verbose)
         if not converged:
@@ -214,7 +220,7 @@ class _BaseLSML(MahalanobisMixin, BaseEstimator):
                 f"iterations (tol={self.tol}); increase max_iter.",
                 ConvergenceWarning,
             )
-        self.components_ = components_from_metric(M, strict=False).astype(
+        self.components_ = (components_from_metric(M, strict=False) / s).astype(
             Q.dtype, copy=False)
 
 

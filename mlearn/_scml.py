@@ -21,7 +21,7 @@ from mlearn.base import (
 )
 from mlearn.utils._linalg import components_from_metric
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._scale import scale_exponent
+from mlearn.utils._scale import UNIT_BAND, scale_exponent, spread
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -353,18 +353,20 @@ class _BaseSCML(MahalanobisMixin, BaseEstimator):
     def _solve(self, X, triplets, basis, rng, dtype):
         # The hinge's margin of 1 ties SCML to the data's units: solve on the
         # points scaled by the power of two nearest their spread (exact, and
-        # the identity for standardised data), then scale L back. On raw
+        # the identity for standardised data; far outside ordinary units by
+        # the spread itself), then scale L back. On raw
         # features with a large-variance noise axis the steps are otherwise
         # out of proportion and every weight can end at zero.
         k = scale_exponent(X)
+        s = 2.0**k if abs(k) <= UNIT_BAND else spread(X)
         w, obj, n_iter = _scml_rda(
-            np.ldexp(X, -k) if k else X, triplets, basis, self.beta, self.gamma,
+            X / s if s != 1.0 else X, triplets, basis, self.beta, self.gamma,
             self.max_iter, self.output_iter, self.batch_size, rng, self.verbose)
         self.basis_ = basis
         self.weights_ = w
         self.objective_ = obj
         self.n_iter_ = n_iter
-        L = np.ldexp(_components_from_weights(basis, w, X.shape[1]), -k)
+        L = _components_from_weights(basis, w, X.shape[1]) / s
         self.components_ = np.ascontiguousarray(L).astype(dtype, copy=False)
 
 

@@ -14,6 +14,7 @@ from mlearn.base import (
 )
 from mlearn.utils._init import initial_metric
 from mlearn.utils._linalg import components_from_metric
+from mlearn.utils._scale import working_scale
 from mlearn.utils._sklearn_compat import Interval, StrOptions
 
 __all__ = ["SDML", "SDMLPairs", "sdml_objective"]
@@ -73,7 +74,12 @@ def _sdml_solve(P, alpha, verbose=False):
     if P.shape[0] == 1:  # no off-diagonal entry to penalise
         return 1.0 / P
     try:
-        _, M = graphical_lasso(P, alpha=alpha, verbose=bool(verbose))
+        with warnings.catch_warnings():
+            # scikit-learn < 1.7 warns from the inner coordinate-descent lasso
+            # of each sweep; the outer loop's own non-convergence warning
+            # ("graphical_lasso: did not converge ...") is kept
+            warnings.filterwarnings("ignore", message="Objective did not converge")
+            _, M = graphical_lasso(P, alpha=alpha, verbose=bool(verbose))
     except FloatingPointError as exc:
         raise ValueError(
             f"the graphical lasso failed on the balanced pair scatter ({exc}); "
@@ -131,7 +137,10 @@ class _BaseSDML(MahalanobisMixin, BaseEstimator):
     def _fit_tuples(self, P, y, rng):
         """Solve on pair arrays ``P`` (n, 2, d) with labels ``y`` in {−1, +1}."""
         d = P.shape[2]
-        P64 = P.astype(np.float64, copy=False)
+        # solved in units of the data's spread far outside ordinary units
+        # (the prior is in absolute units); L scaled back at the end
+        s = working_scale(P)
+        P64 = P.astype(np.float64, copy=False) / s
         V = P64[:, 0] - P64[:, 1]
         if not np.any(V != 0):
             raise ValueError(
@@ -139,6 +148,8 @@ class _BaseSDML(MahalanobisMixin, BaseEstimator):
                 "there is no pair scatter to learn from."
             )
         M0 = _sdml_prior(self.prior, P64.reshape(-1, d), rng)
+        if isinstance(self.prior, np.ndarray):
+            M0 = M0 * s**2  # a given prior is in the data's units
         auto = isinstance(self.balance_param, str)
         requested = _AUTO_BALANCE if auto else self.balance_param
         S, beta, rel_min = _sdml_scatter(
@@ -157,7 +168,7 @@ class _BaseSDML(MahalanobisMixin, BaseEstimator):
             )
         self.balance_param_ = beta
         M = _sdml_solve(S, self.sparsity_param, self.verbose)
-        self.components_ = components_from_metric(M, strict=False).astype(
+        self.components_ = (components_from_metric(M, strict=False) / s).astype(
             P.dtype, copy=False)
 
 

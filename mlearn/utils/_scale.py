@@ -10,7 +10,7 @@ bitwise the one computed without it.
 
 import numpy as np
 
-__all__ = ["scale_exponent", "scaled_differences", "spread"]
+__all__ = ["scale_exponent", "scaled_differences", "spread", "working_scale"]
 
 
 # The magnitude and spread that pick the exponent are estimated on at most this
@@ -101,3 +101,30 @@ def scaled_differences(P):
     P64 = np.asarray(P, dtype=np.float64)
     k = scale_exponent(P64)
     return k, np.ldexp(P64[:, 0] - P64[:, 1], -k), P64
+
+
+# Learners tied to the data's units (a margin of 1, a prior in absolute units)
+# solve in those units while the spread lies within 2^±UNIT_BAND.
+UNIT_BAND = 16
+
+
+def working_scale(A):
+    """1 for data of ordinary spread, else the spread itself.
+
+    For the learners whose objective has an absolute unit (LMNN's margin,
+    SCML's hinge, the identity prior of SDML and LSML): far outside ordinary
+    units squared distances overflow or underflow and solvers stop at their
+    start, so there they solve on ``A / s`` and scale ``components_`` by
+    ``1 / s``; for standardised data scaled by any factor that is the problem
+    of the unscaled data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.RandomState(0).normal(size=(500, 2))
+    >>> working_scale(X), round(working_scale(X * 1e200) / 1e200, 1)
+    (1.0, 1.0)
+    """
+    if abs(scale_exponent(A)) <= UNIT_BAND:
+        return 1.0
+    return spread(A)
