@@ -10,7 +10,9 @@ from mlearn._covariance import Covariance
 from mlearn._itml import ITML, ITMLPairs
 from mlearn._kissme import KISSME, KISSMEPairs
 from mlearn._lmnn import LMNN
+from mlearn._mlkr import MLKR
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._nca import NCA
 from mlearn.pairwise import paired_mahalanobis, pairwise_mahalanobis
 
 __version__ = "0.1.0"
@@ -25,6 +27,8 @@ __all__ = [
     "LMNN",
     "MMC",
     "MMCPairs",
+    "NCA",
+    "MLKR",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -1,0 +1,149 @@
+"""Softmax-over-neighbours kernels shared by NCA and MLKR: one row block of
+squared distances turned into the gradient's pair weights in place.
+
+Each row ``i`` of a block holds ``z_iᵀz_j`` for every sample ``j`` (a GEMM of
+the caller's); the kernel turns it into squared distances, a numerically stable
+softmax over ``j ≠ i`` (the row minimum is subtracted before the exponential)
+and finally the weight ``w_ij`` of pair ``(i, j)`` in the gradient. Rows are
+independent and each writes only its own outputs.
+"""
+
+import numba
+import numpy as np
+
+from mlearn._kernels._config import SERIAL
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.693145751953125
+_LN2_LO = 1.42860682030941723212e-6
+
+
+@numba.njit(inline="always", **SERIAL)
+def _exp_nonpositive(v):
+    """``exp(v)`` for ``v <= 0`` (0 below −708) in straight-line code, so the
+    loops calling it vectorise (numba's ``np.exp`` is a scalar libm call).
+
+    .. math:: e^v = 2^k e^f,\\quad k = ⌊v \\log_2 e⌉,\\; |f| ≤ \\ln 2 / 2
+
+    with a degree-12 Taylor polynomial for :math:`e^f` (relative error below
+    1e-15) and :math:`2^k` assembled from its exponent bits.
+    """
+    v = max(v, -708.0)
+    k = np.floor(v * _LOG2E + 0.5)
+    f = (v - k * _LN2_HI) - k * _LN2_LO
+    p = 1.0 / 479001600.0
+    p = p * f + 1.0 / 39916800.0
+    p = p * f + 1.0 / 3628800.0
+    p = p * f + 1.0 / 362880.0
+    p = p * f + 1.0 / 40320.0
+    p = p * f + 1.0 / 5040.0
+    p = p * f + 1.0 / 720.0
+    p = p * f + 1.0 / 120.0
+    p = p * f + 1.0 / 24.0
+    p = p * f + 1.0 / 6.0
+    p = p * f + 0.5
+    p = p * f + 1.0
+    p = p * f + 1.0
+    return p * np.int64((np.int64(k) + 1023) << 52).view(np.float64)
+
+
+@numba.njit(inline="always", **SERIAL)
+def _softmax_row(row, sq, i):
+    """Turn ``row`` (``z_iᵀz_j``) into ``exp(m_i − d_ij)`` with
+    ``d_ij = ‖z_i − z_j‖²`` (clipped at 0), ``m_i = min_{j≠i} d_ij`` and 0 at
+    ``j = i``; return the row sum (at least 1)."""
+    n = row.shape[0]
+    sqi = sq[i]
+    for j in range(n):
+        row[j] = max(sqi + sq[j] - 2.0 * row[j], 0.0)
+    m = np.inf
+    for j in range(i):
+        m = min(m, row[j])
+    for j in range(i + 1, n):
+        m = min(m, row[j])
+    row[i] = np.inf
+    s = 0.0
+    for j in range(n):
+        e = _exp_nonpositive(m - row[j])
+        row[j] = e
+        s += e
+    row[i] = 0.0
+    return s
+
+
+@numba.njit(**SERIAL)
+def _nca_weights(G, sq, start, codes, p_same):
+    """NCA's pair weights for rows ``start … start + b − 1``.
+
+    Parameters
+    ----------
+    G : float64 array (b, n)
+        In: ``Z[start:start+b] Zᵀ``. Out: ``w_ij = p_ij (δ_ij − p_i)`` with
+        ``δ_ij = [y_i = y_j]``.
+    sq : float64 array (n,)
+        Squared norms of the rows of ``Z``.
+    start : int
+        Index of the block's first row.
+    codes : intp array (n,)
+        Class codes.
+    p_same : float64 array (b,)
+        Out: ``p_i``, the probability that ``i`` picks a neighbour of its class.
+
+    Notes
+    -----
+    .. math:: p_{ij} = \\frac{e^{−d_{ij}}}{\\sum_{k≠i} e^{−d_{ik}}},\\quad
+              p_i = \\sum_{j: y_j = y_i} p_{ij},\\quad
+              \\frac{∂p_i}{∂d_{ij}} = −w_{ij}
+    """
+    b, n = G.shape
+    for r in range(b):
+        i = start + r
+        row = G[r]
+        s = _softmax_row(row, sq, i)
+        ci = codes[i]
+        same = 0.0
+        for j in range(n):
+            same += row[j] if codes[j] == ci else 0.0
+        p = same / s
+        p_same[r] = p
+        inv = 1.0 / s
+        for j in range(n):
+            row[j] = row[j] * inv * ((1.0 if codes[j] == ci else 0.0) - p)
+
+
+@numba.njit(**SERIAL)
+def _mlkr_weights(G, sq, start, y, y_hat):
+    """MLKR's pair weights for rows ``start … start + b − 1``.
+
+    Parameters
+    ----------
+    G : float64 array (b, n)
+        In: ``Z[start:start+b] Zᵀ``. Out:
+        ``w_ij = p_ij (ŷ_i − y_i)(y_j − ŷ_i)``.
+    sq : float64 array (n,)
+        Squared norms of the rows of ``Z``.
+    start : int
+        Index of the block's first row.
+    y : float64 array (n,)
+        Targets.
+    y_hat : float64 array (b,)
+        Out: the leave-one-out kernel regression estimate ``ŷ_i``.
+
+    Notes
+    -----
+    .. math:: ŷ_i = \\sum_{j≠i} p_{ij} y_j,\\quad
+              \\frac{∂(ŷ_i − y_i)^2}{∂d_{ij}} = −2 w_{ij}
+    """
+    b, n = G.shape
+    for r in range(b):
+        i = start + r
+        row = G[r]
+        s = _softmax_row(row, sq, i)
+        acc = 0.0
+        for j in range(n):
+            acc += row[j] * y[j]
+        yh = acc / s
+        y_hat[r] = yh
+        c = (yh - y[i]) / s
+        for j in range(n):
+            row[j] = row[j] * c * (y[j] - yh)

@@ -1,0 +1,128 @@
+"""The blocked gradient of a softmax-over-neighbours objective (NCA, MLKR).
+
+Both objectives depend on ``L`` only through the squared distances
+``d_ij = ‖z_i − z_j‖²`` (``Z = X Lᵀ``), and their gradients have one shape:
+
+.. math:: ∇_L = c \\sum_{i, j} w_{ij} (z_i − z_j)(x_i − x_j)ᵀ = c\\,(A Z)ᵀ X,
+          \\quad (A Z)_i = \\sum_j (w_{ij} + w_{ji}) (z_i − z_j)
+
+:func:`softmax_pair_scatter` computes ``A Z`` one block of rows at a time: a GEMM
+gives the block's inner products with every sample, a numba kernel turns them
+into the weights ``w_ij`` in place, and two more GEMMs accumulate
+``Σ_j w_ij [z_j, 1]`` (the block's rows) and ``Σ_i w_ij [z_i, 1]`` (every sample).
+Memory is ``O(n · block + n r)``; the ``n × n`` matrix never exists.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from joblib import effective_n_jobs
+from scipy.optimize import OptimizeResult, minimize
+from threadpoolctl import threadpool_limits
+
+from mlearn.utils._progress import progress_bar
+from mlearn.utils._sklearn_compat import ConvergenceWarning
+
+__all__ = ["block_rows", "run_lbfgs", "softmax_pair_scatter"]
+
+# elements of one block of the distance matrix (8 MB in float64): large enough
+# for efficient GEMMs, small enough to stay in cache between the passes
+_BLOCK_ELEMENTS = 1 << 20
+
+
+def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
+    """Rows per block so a block holds about ``block_elements`` distances."""
+    return int(min(n_samples, max(8, block_elements // max(n_samples, 1))))
+
+
+def softmax_pair_scatter(Z, weights, block_size=None):
+    """``A Z`` of a softmax-over-neighbours gradient, block by block.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n_samples, n_components), float64, C-contiguous
+        The samples in the current learned space.
+    weights : callable
+        ``weights(G, start)`` receives ``G = Z[start:start+b] Zᵀ`` (a
+        ``(b, n_samples)`` float64 view) and overwrites it with the pair
+        weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the diagonal);
+        it keeps whatever per-row results it needs itself.
+    block_size : int, default=None
+        Rows per block; ``None`` chooses about 2²⁰ distances per block.
+
+    Returns
+    -------
+    AZ : ndarray of shape (n_samples, n_components)
+        :math:`(A Z)_i = \\sum_j (w_{ij} + w_{ji})(z_i − z_j)`.
+    """
+    n, r = Z.shape
+    b = block_rows(n) if block_size is None else int(block_size)
+    Z1 = np.empty((n, r + 1))
+    Z1[:, :r] = Z
+    Z1[:, r] = 1.0
+    # Σ_j w_ij [z_j, 1] for the block's rows: W Z and the row sums of W
+    WZ1 = np.empty((n, r + 1))
+    # Σ_i w_ij [z_i, 1] for every j: Wᵀ Z and the column sums of W
+    WtZ1 = np.zeros((n, r + 1))
+    tmp = np.empty((n, r + 1))
+    G = np.empty((b, n))
+    for start in range(0, n, b):
+        stop = min(start + b, n)
+        Gb = G[: stop - start]
+        np.matmul(Z[start:stop], Z.T, out=Gb)
+        weights(Gb, start)
+        np.matmul(Gb, Z1, out=WZ1[start:stop])
+        np.matmul(Gb.T, Z1[start:stop], out=tmp)
+        WtZ1 += tmp
+    # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
+    # sums cost one GEMM column and keep A's rows summing to 0 as computed
+    return (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
+
+
+def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
+    """L-BFGS-B on ``fun(L) -> (loss, grad)`` from ``L0``, with the estimator's
+    ``max_iter``, ``callback``, ``verbose`` and ``n_jobs`` (BLAS threads).
+
+    Sets ``estimator.n_iter_`` and ``estimator.opt_result_`` (without ``x``,
+    ``jac`` and the L-BFGS memory) and warns with ``ConvergenceWarning`` when
+    the solver stops at ``max_iter``. Returns the final ``L`` (float64).
+    """
+    r, d = L0.shape
+    state = {"loss": np.nan}
+
+    def flat_fun(flat):
+        loss, grad = fun(flat.reshape(r, d))
+        state["loss"] = loss
+        return loss, grad.ravel()
+
+    estimator.n_iter_ = 0
+    t0 = time.perf_counter()
+    bar = progress_bar(estimator.max_iter, name, estimator.verbose)
+
+    def on_iter(flat):
+        estimator.n_iter_ += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{state['loss']:.6g}",
+                        time=f"{time.perf_counter() - t0:.1f}s")
+        if estimator.callback is not None:
+            estimator.callback(flat.reshape(r, d), estimator.n_iter_)
+
+    try:
+        with threadpool_limits(effective_n_jobs(estimator.n_jobs), user_api="blas"):
+            res = minimize(flat_fun, L0.ravel(), jac=True, method="L-BFGS-B",
+                           callback=on_iter,
+                           options={"maxiter": estimator.max_iter, "ftol": ftol,
+                                    "gtol": gtol})
+    finally:
+        bar.close()
+    if not res.success and res.nit >= estimator.max_iter:
+        warnings.warn(
+            f"{name} did not converge in max_iter={estimator.max_iter} iterations "
+            f"(tol={estimator.tol}); increase max_iter.", ConvergenceWarning
+        )
+    estimator.n_iter_ = int(res.nit)
+    estimator.opt_result_ = OptimizeResult(
+        {k: res[k] for k in ("fun", "nit", "nfev", "status", "success", "message")
+         if k in res})
+    return res.x.reshape(r, d)
