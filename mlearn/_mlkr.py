@@ -90,10 +90,12 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         Initial ``L``. 'auto' is 'pca' when ``n_components < min(n_features,
         n_samples)``, else 'identity' (metric-learn's choice for regression
         targets). An ndarray must have shape ``(n_components, n_features)``.
-    tol : float, default=1e-6
+    tol : float or None, default=1e-6
         Convergence tolerance of L-BFGS-B: its relative loss decrease
         (``ftol``); the projected gradient tolerance (``gtol``) is ``tol``
-        times the initial gradient's largest entry.
+        times the initial gradient's largest entry, so it does not depend on
+        the scale of ``y``. ``None`` keeps L-BFGS-B's defaults
+        (``ftol=2.2e-9``, ``gtol=1e-5``), as metric-learn does.
     max_iter : int, default=1000
         Maximum number of L-BFGS iterations.
     warm_start : bool, default=False
@@ -162,7 +164,7 @@ class MLKR(MahalanobisMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_components": [None, Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"auto", "pca", "identity", "random"}), np.ndarray],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "callback": [None, callable],
@@ -213,7 +215,12 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         else:
             L0 = initial_components(self.init, X64, None, r, rng)
 
-        first = mlkr_loss_grad(L0, X64, y)
+        if self.tol is None:
+            first, ftol, gtol = None, None, None
+        else:
+            first = mlkr_loss_grad(L0, X64, y)
+            ftol = self.tol
+            gtol = self.tol * max(np.abs(first[1]).max(), np.finfo(np.float64).tiny)
 
         def fun(L):
             # the solver's first call is at L0, already evaluated for gtol
@@ -221,8 +228,6 @@ class MLKR(MahalanobisMixin, BaseEstimator):
                 return first
             return mlkr_loss_grad(L, X64, y)
 
-        g0 = np.abs(first[1]).max()
-        L = run_lbfgs(self, fun, L0, "MLKR", ftol=self.tol,
-                      gtol=self.tol * max(g0, np.finfo(np.float64).tiny))
+        L = run_lbfgs(self, fun, L0, "MLKR", ftol=ftol, gtol=gtol)
         self.components_ = L.astype(X.dtype, copy=False)
         return self

@@ -99,10 +99,11 @@ default='auto'
         same number of features.
     max_iter : int, default=50
         Maximum number of L-BFGS iterations.
-    tol : float, default=1e-5
+    tol : float or None, default=1e-5
         Convergence tolerance of L-BFGS-B, used as both its relative loss
         decrease (``ftol``) and its projected gradient (``gtol``) tolerance,
-        as in scikit-learn.
+        as in scikit-learn. ``None`` keeps L-BFGS-B's defaults
+        (``ftol=2.2e-9``, ``gtol=1e-5``), as metric-learn does.
     callback : callable, default=None
         Called as ``callback(L, n_iter)`` after every iteration, with ``L`` of
         shape ``(n_components, n_features)``.
@@ -171,7 +172,7 @@ default='auto'
                  np.ndarray],
         "warm_start": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
         "callback": [None, callable],
         "verbose": ["verbose"],
         "random_state": ["random_state"],

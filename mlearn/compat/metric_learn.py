@@ -21,6 +21,8 @@ ITML               ITMLPairs                ``fit(bounds=, calibration_params=)`
 ITML_Supervised    ITML                     ``fit(bounds=)``
 MMC                MMCPairs                 ``fit(calibration_params=)``
 MMC_Supervised     MMC                      default ``tol=1e-6`` as metric-learn
+NCA                NCA                      default ``max_iter=100, tol=None``
+MLKR               MLKR                     default ``max_iter=1000, tol=None``
 Constraints        Constraints              same methods
 ================== ======================== ===================================
 
@@ -28,7 +30,7 @@ Classes whose mlearn counterpart is not available in this build raise an
 informative ``AttributeError`` on access (the module itself always imports).
 The classes are created on first access and cached, so they pickle and clone
 like any estimator. metric-learn's learners that mlearn does not implement
-(NCA, LFDA, RCA, LSML, SDML, MLKR, SCML) raise an ``AttributeError`` naming an
+(LFDA, RCA, LSML, SDML, SCML) raise an ``AttributeError`` naming an
 alternative.
 """
 
@@ -80,13 +82,24 @@ _SPECS = {
          ("random_state", None)],
         {}, {},
     ),
+    "NCA": (
+        "NCA",
+        [("init", "auto"), ("n_components", None), ("max_iter", 100), ("tol", None),
+         ("verbose", False), ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
+    "MLKR": (
+        "MLKR",
+        [("n_components", None), ("init", "auto"), ("tol", None), ("max_iter", 1000),
+         ("verbose", False), ("preprocessor", None), ("random_state", None)],
+        {}, {},
+    ),
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
 __all__ = ["Constraints", *sorted(_SPECS)]
 
 _NOT_IN_MLEARN = {
-    "NCA": "sklearn.neighbors.NeighborhoodComponentsAnalysis",
     "LFDA": "mlearn.KISSME or sklearn's LinearDiscriminantAnalysis",
     "RCA": "mlearn.KISSME (also built from within-class scatter)",
     "RCA_Supervised": "mlearn.KISSME",
@@ -94,7 +107,6 @@ _NOT_IN_MLEARN = {
     "LSML_Supervised": "mlearn.ITML",
     "SDML": "mlearn.ITMLPairs",
     "SDML_Supervised": "mlearn.ITML",
-    "MLKR": "a regression metric learner (not provided by mlearn)",
     "SCML": "mlearn.LMNN",
     "SCML_Supervised": "mlearn.LMNN",
 }

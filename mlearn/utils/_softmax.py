@@ -82,7 +82,8 @@ def softmax_pair_scatter(Z, weights, block_size=None):
 
 def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
     """L-BFGS-B on ``fun(L) -> (loss, grad)`` from ``L0``, with the estimator's
-    ``max_iter``, ``callback``, ``verbose`` and ``n_jobs`` (BLAS threads).
+    ``max_iter``, ``callback``, ``verbose`` and ``n_jobs`` (BLAS threads);
+    ``ftol``/``gtol`` ``None`` leave L-BFGS-B's defaults.
 
     Sets ``estimator.n_iter_`` and ``estimator.opt_result_`` (without ``x``,
     ``jac`` and the L-BFGS memory) and warns with ``ConvergenceWarning`` when
@@ -108,12 +109,15 @@ def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
         if estimator.callback is not None:
             estimator.callback(flat.reshape(r, d), estimator.n_iter_)
 
+    options = {"maxiter": estimator.max_iter}
+    # None: L-BFGS-B's own defaults (what metric-learn's tol=None gives)
+    options.update({k: v for k, v in (("ftol", ftol), ("gtol", gtol))
+                    if v is not None})
     try:
         with threadpool_limits(effective_n_jobs(estimator.n_jobs), user_api="blas"):
             res = minimize(flat_fun, L0.ravel(), jac=True, method="L-BFGS-B",
                            callback=on_iter,
-                           options={"maxiter": estimator.max_iter, "ftol": ftol,
-                                    "gtol": gtol})
+                           options=options)
     finally:
         bar.close()
     if not res.success and res.nit >= estimator.max_iter:
