@@ -32,8 +32,9 @@ def mlkr_loss_grad(L, X, y, block_size=None):
     y : ndarray of shape (n_samples,)
         Real targets.
     block_size : int, default=None
-        Rows of the distance matrix held at once; ``None`` chooses about 2²⁰
-        distances per block.
+        Rows of the distance matrix held at once; ``None`` chooses about 2¹⁸
+        distances per block
+        (at least 64 rows).
 
     Returns
     -------

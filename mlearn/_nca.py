@@ -33,8 +33,9 @@ def nca_loss_grad(L, X, codes, block_size=None):
     codes : ndarray of shape (n_samples,)
         Integer class codes.
     block_size : int, default=None
-        Rows of the distance matrix held at once; ``None`` chooses about 2²⁰
-        distances per block.
+        Rows of the distance matrix held at once; ``None`` chooses about 2¹⁸
+        distances per block
+        (at least 64 rows).
 
     Returns
     -------

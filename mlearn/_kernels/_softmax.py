@@ -2,9 +2,10 @@
 squared distances turned into the gradient's pair weights in place.
 
 Each row ``i`` of a block holds ``z_iᵀz_j`` for every sample ``j`` (a GEMM of
-the caller's); the kernel turns it into squared distances, a numerically stable
-softmax over ``j ≠ i`` (the row minimum is subtracted before the exponential)
-and finally the weight ``w_ij`` of pair ``(i, j)`` in the gradient. Rows are
+the caller's); the kernel turns it into squared distances and their minimum
+(one pass), the shifted exponentials and the row's sums (a second pass: a
+numerically stable softmax over ``j ≠ i``) and finally the weight ``w_ij`` of
+pair ``(i, j)`` in the gradient (a third pass). Every loop vectorises. Rows are
 independent and each writes only its own outputs.
 """
 
@@ -48,27 +49,17 @@ def _exp_nonpositive(v):
 
 
 @numba.njit(inline="always", **SERIAL)
-def _softmax_row(row, sq, i):
-    """Turn ``row`` (``z_iᵀz_j``) into ``exp(m_i − d_ij)`` with
-    ``d_ij = ‖z_i − z_j‖²`` (clipped at 0), ``m_i = min_{j≠i} d_ij`` and 0 at
-    ``j = i``; return the row sum (at least 1)."""
-    n = row.shape[0]
+def _distance_row(row, sq, i):
+    """Turn ``row`` (``z_iᵀz_j``) into ``d_ij = ‖z_i − z_j‖²`` (clipped at 0,
+    ``inf`` at ``j = i``) and return ``m_i = min_{j≠i} d_ij``."""
     sqi = sq[i]
-    for j in range(n):
-        row[j] = max(sqi + sq[j] - 2.0 * row[j], 0.0)
     m = np.inf
-    for j in range(i):
-        m = min(m, row[j])
-    for j in range(i + 1, n):
-        m = min(m, row[j])
+    for j in range(row.shape[0]):
+        dj = max(sqi + sq[j] - 2.0 * row[j], 0.0)
+        row[j] = dj
+        m = min(m, np.inf if j == i else dj)
     row[i] = np.inf
-    s = 0.0
-    for j in range(n):
-        e = _exp_nonpositive(m - row[j])
-        row[j] = e
-        s += e
-    row[i] = 0.0
-    return s
+    return m
 
 
 @numba.njit(**SERIAL)
@@ -99,11 +90,15 @@ def _nca_weights(G, sq, start, codes, p_same):
     for r in range(b):
         i = start + r
         row = G[r]
-        s = _softmax_row(row, sq, i)
+        m = _distance_row(row, sq, i)
         ci = codes[i]
+        s = 0.0
         same = 0.0
         for j in range(n):
-            same += row[j] if codes[j] == ci else 0.0
+            e = _exp_nonpositive(m - row[j])
+            row[j] = e
+            s += e
+            same += e if codes[j] == ci else 0.0
         p = same / s
         p_same[r] = p
         inv = 1.0 / s
@@ -138,10 +133,14 @@ def _mlkr_weights(G, sq, start, y, y_hat):
     for r in range(b):
         i = start + r
         row = G[r]
-        s = _softmax_row(row, sq, i)
+        m = _distance_row(row, sq, i)
+        s = 0.0
         acc = 0.0
         for j in range(n):
-            acc += row[j] * y[j]
+            e = _exp_nonpositive(m - row[j])
+            row[j] = e
+            s += e
+            acc += e * y[j]
         yh = acc / s
         y_hat[r] = yh
         c = (yh - y[i]) / s

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 from joblib import effective_n_jobs
+from scipy.linalg.blas import dgemm
 from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
@@ -26,14 +27,18 @@ from mlearn.utils._sklearn_compat import ConvergenceWarning
 
 __all__ = ["block_rows", "run_lbfgs", "softmax_pair_scatter"]
 
-# elements of one block of the distance matrix (8 MB in float64): large enough
-# for efficient GEMMs, small enough to stay in cache between the passes
-_BLOCK_ELEMENTS = 1 << 20
+# elements of one block of the distance matrix (2 MB in float64): the block
+# stays in cache between the GEMM that fills it, the kernel and the two GEMMs
+# that read it; at least 64 rows so the per-block GEMMs over all n samples
+# stay compute-bound
+_BLOCK_ELEMENTS = 1 << 18
+_MIN_ROWS = 64
 
 
 def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
     """Rows per block so a block holds about ``block_elements`` distances."""
-    return int(min(n_samples, max(8, block_elements // max(n_samples, 1))))
+    return int(min(n_samples,
+                   max(_MIN_ROWS, block_elements // max(n_samples, 1))))
 
 
 def softmax_pair_scatter(Z, weights, block_size=None):
@@ -49,7 +54,8 @@ def softmax_pair_scatter(Z, weights, block_size=None):
         weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the diagonal);
         it keeps whatever per-row results it needs itself.
     block_size : int, default=None
-        Rows per block; ``None`` chooses about 2²⁰ distances per block.
+        Rows per block; ``None`` chooses about 2¹⁸ distances per block
+        (at least 64 rows).
 
     Returns
     -------
@@ -65,7 +71,6 @@ def softmax_pair_scatter(Z, weights, block_size=None):
     WZ1 = np.empty((n, r + 1))
     # Σ_i w_ij [z_i, 1] for every j: Wᵀ Z and the column sums of W
     WtZ1 = np.zeros((n, r + 1))
-    tmp = np.empty((n, r + 1))
     G = np.empty((b, n))
     for start in range(0, n, b):
         stop = min(start + b, n)
@@ -73,8 +78,10 @@ def softmax_pair_scatter(Z, weights, block_size=None):
         np.matmul(Z[start:stop], Z.T, out=Gb)
         weights(Gb, start)
         np.matmul(Gb, Z1, out=WZ1[start:stop])
-        np.matmul(Gb.T, Z1[start:stop], out=tmp)
-        WtZ1 += tmp
+        # WtZ1 += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
+        # WtZ1ᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
+        dgemm(1.0, Z1[start:stop].T, Gb.T, beta=1.0, c=WtZ1.T, trans_b=1,
+              overwrite_c=1)
     # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
     # sums cost one GEMM column and keep A's rows summing to 0 as computed
     return (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
