@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
@@ -21,7 +22,7 @@ from mlearn.utils._validation import check_n_components
 __all__ = ["MLKR", "mlkr_loss_grad"]
 
 
-def mlkr_loss_grad(L, X, y, block_size=None):
+def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
     """MLKR's leave-one-out kernel regression error and its gradient with
     respect to ``L``.
 
@@ -35,6 +36,9 @@ def mlkr_loss_grad(L, X, y, block_size=None):
         Rows of the distance matrix held at once; ``None`` chooses about 2¹⁸
         distances per block
         (at least 64 rows).
+    n_threads : int, default=1
+        Threads computing blocks side by side; the result does not depend on
+        it.
 
     Returns
     -------
@@ -67,7 +71,7 @@ def mlkr_loss_grad(L, X, y, block_size=None):
     def weights(G, start):
         _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]])
 
-    AZ = softmax_pair_scatter(Z, weights, block_size)
+    AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
     return float(np.sum((y_hat - y) ** 2)), -4.0 * (AZ.T @ X)
 
 
@@ -110,9 +114,9 @@ class MLKR(MahalanobisMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds ``init='random'`` and PCA's solver for ``init='pca'``.
     n_jobs : int, default=None
-        BLAS threads used during ``fit``: ``None`` means 1 (scikit-learn's
-        convention), ``-1`` all cores. The numba kernels are serial. Results do
-        not depend on it.
+        Threads computing blocks of the objective side by side during ``fit``
+        (each with single-threaded BLAS): ``None`` means 1 (scikit-learn's
+        convention), ``-1`` all cores. Results do not depend on it.
 
     Attributes
     ----------
@@ -216,10 +220,11 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         else:
             L0 = initial_components(self.init, X64, None, r, rng)
 
+        n_threads = effective_n_jobs(self.n_jobs)
         if self.tol is None:
             first, ftol, gtol = None, None, None
         else:
-            first = mlkr_loss_grad(L0, X64, y)
+            first = mlkr_loss_grad(L0, X64, y, None, n_threads)
             ftol = self.tol
             gtol = self.tol * max(np.abs(first[1]).max(), np.finfo(np.float64).tiny)
 
@@ -227,7 +232,7 @@ class MLKR(MahalanobisMixin, BaseEstimator):
             # the solver's first call is at L0, already evaluated for gtol
             if first is not None and np.array_equal(L, L0):
                 return first
-            return mlkr_loss_grad(L, X64, y)
+            return mlkr_loss_grad(L, X64, y, None, n_threads)
 
         L = run_lbfgs(self, fun, L0, "MLKR", ftol=ftol, gtol=gtol)
         self.components_ = L.astype(X.dtype, copy=False)

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -22,7 +23,7 @@ from mlearn.utils._validation import check_classes, check_n_components
 __all__ = ["NCA", "nca_loss_grad"]
 
 
-def nca_loss_grad(L, X, codes, block_size=None):
+def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
     """NCA's loss (minus the expected number of correctly classified samples)
     and its gradient with respect to ``L``.
 
@@ -36,6 +37,9 @@ def nca_loss_grad(L, X, codes, block_size=None):
         Rows of the distance matrix held at once; ``None`` chooses about 2¹⁸
         distances per block
         (at least 64 rows).
+    n_threads : int, default=1
+        Threads computing blocks side by side; the result does not depend on
+        it.
 
     Returns
     -------
@@ -69,7 +73,7 @@ def nca_loss_grad(L, X, codes, block_size=None):
     def weights(G, start):
         _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]])
 
-    AZ = softmax_pair_scatter(Z, weights, block_size)
+    AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
     return -float(p_same.sum()), 2.0 * (AZ.T @ X)
 
 
@@ -113,9 +117,9 @@ default='auto'
     random_state : int, RandomState instance or None, default=None
         Seeds ``init='random'`` and PCA's solver for ``init='pca'``.
     n_jobs : int, default=None
-        BLAS threads used during ``fit``: ``None`` means 1 (scikit-learn's
-        convention), ``-1`` all cores. The numba kernels are serial. Results do
-        not depend on it.
+        Threads computing blocks of the objective side by side during ``fit``
+        (each with single-threaded BLAS): ``None`` means 1 (scikit-learn's
+        convention), ``-1`` all cores. Results do not depend on it.
 
     Attributes
     ----------
@@ -222,7 +226,9 @@ default='auto'
             L0 = np.array(previous, dtype=np.float64)
         else:
             L0 = initial_components(self.init, X64, codes, r, rng)
-        L = run_lbfgs(self, lambda L: nca_loss_grad(L, X64, codes), L0, "NCA",
+        n_threads = effective_n_jobs(self.n_jobs)
+        L = run_lbfgs(self, lambda L: nca_loss_grad(L, X64, codes, None, n_threads),
+                      L0, "NCA",
                       ftol=self.tol, gtol=self.tol)
         self.components_ = L.astype(X.dtype, copy=False)
         return self

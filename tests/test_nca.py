@@ -185,3 +185,18 @@ def test_bad_input():
 @parametrize_with_checks([NCA(max_iter=5, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_threads_do_not_change_the_result():
+    X, y, _ = _problem(n=300, d=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = NCA(max_iter=5, random_state=0).fit(X, y)
+        two = NCA(max_iter=5, random_state=0, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(one.components_, two.components_)
+    # blocks of 64 rows: 5 blocks over 4 lanes
+    L = np.random.RandomState(0).normal(size=(3, 5))
+    loss1, grad1 = nca_loss_grad(L, X, y, block_size=64, n_threads=1)
+    loss3, grad3 = nca_loss_grad(L, X, y, block_size=64, n_threads=3)
+    assert loss1 == loss3
+    np.testing.assert_array_equal(grad1, grad3)

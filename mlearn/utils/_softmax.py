@@ -15,9 +15,9 @@ Memory is ``O(n · block + n r)``; the ``n × n`` matrix never exists.
 
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from joblib import effective_n_jobs
 from scipy.linalg.blas import dgemm
 from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
@@ -33,6 +33,8 @@ __all__ = ["block_rows", "run_lbfgs", "softmax_pair_scatter"]
 # stay compute-bound
 _BLOCK_ELEMENTS = 1 << 18
 _MIN_ROWS = 64
+# blocks are dealt to this many accumulators whatever the number of threads
+_LANES = 4
 
 
 def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
@@ -41,7 +43,7 @@ def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
                    max(_MIN_ROWS, block_elements // max(n_samples, 1))))
 
 
-def softmax_pair_scatter(Z, weights, block_size=None):
+def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
     """``A Z`` of a softmax-over-neighbours gradient, block by block.
 
     Parameters
@@ -52,36 +54,62 @@ def softmax_pair_scatter(Z, weights, block_size=None):
         ``weights(G, start)`` receives ``G = Z[start:start+b] Zᵀ`` (a
         ``(b, n_samples)`` float64 view) and overwrites it with the pair
         weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the diagonal);
-        it keeps whatever per-row results it needs itself.
+        it keeps whatever per-row results it needs itself (it is called from
+        ``n_threads`` threads at once, on disjoint rows).
     block_size : int, default=None
         Rows per block; ``None`` chooses about 2¹⁸ distances per block
         (at least 64 rows).
+    n_threads : int, default=1
+        Threads running blocks side by side (each with single-threaded BLAS
+        calls of its own). The result does not depend on it.
 
     Returns
     -------
     AZ : ndarray of shape (n_samples, n_components)
         :math:`(A Z)_i = \\sum_j (w_{ij} + w_{ji})(z_i − z_j)`.
+
+    Notes
+    -----
+    The blocks are dealt round-robin to ``_LANES`` lanes, each with its own
+    accumulator of ``Σ_i w_ij [z_i, 1]``, summed in lane order at the end; a
+    thread runs whole lanes, so the order of every floating-point sum is the
+    same for any number of threads.
     """
     n, r = Z.shape
     b = block_rows(n) if block_size is None else int(block_size)
+    starts = list(range(0, n, b))
+    n_lanes = min(_LANES, len(starts))
     Z1 = np.empty((n, r + 1))
     Z1[:, :r] = Z
     Z1[:, r] = 1.0
     # Σ_j w_ij [z_j, 1] for the block's rows: W Z and the row sums of W
     WZ1 = np.empty((n, r + 1))
-    # Σ_i w_ij [z_i, 1] for every j: Wᵀ Z and the column sums of W
-    WtZ1 = np.zeros((n, r + 1))
-    G = np.empty((b, n))
-    for start in range(0, n, b):
-        stop = min(start + b, n)
-        Gb = G[: stop - start]
-        np.matmul(Z[start:stop], Z.T, out=Gb)
-        weights(Gb, start)
-        np.matmul(Gb, Z1, out=WZ1[start:stop])
-        # WtZ1 += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
-        # WtZ1ᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
-        dgemm(1.0, Z1[start:stop].T, Gb.T, beta=1.0, c=WtZ1.T, trans_b=1,
-              overwrite_c=1)
+    # Σ_i w_ij [z_i, 1] for every j, per lane: Wᵀ Z and the column sums of W
+    WtZ1 = np.zeros((n_lanes, n, r + 1))
+
+    def lane(k):
+        G = np.empty((b, n))
+        acc = WtZ1[k]
+        for start in starts[k::n_lanes]:
+            stop = min(start + b, n)
+            Gb = G[: stop - start]
+            np.matmul(Z[start:stop], Z.T, out=Gb)
+            weights(Gb, start)
+            np.matmul(Gb, Z1, out=WZ1[start:stop])
+            # acc += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
+            # accᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
+            dgemm(1.0, Z1[start:stop].T, Gb.T, beta=1.0, c=acc.T, trans_b=1,
+                  overwrite_c=1)
+
+    n_threads = max(1, min(int(n_threads), n_lanes))
+    if n_threads == 1:
+        for k in range(n_lanes):
+            lane(k)
+    else:
+        with threadpool_limits(1, user_api="blas"), \
+                ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(lane, range(n_lanes)))
+    WtZ1 = WtZ1.sum(axis=0)
     # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
     # sums cost one GEMM column and keep A's rows summing to 0 as computed
     return (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
@@ -89,7 +117,8 @@ def softmax_pair_scatter(Z, weights, block_size=None):
 
 def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
     """L-BFGS-B on ``fun(L) -> (loss, grad)`` from ``L0``, with the estimator's
-    ``max_iter``, ``callback``, ``verbose`` and ``n_jobs`` (BLAS threads);
+    ``max_iter``, ``callback`` and ``verbose`` (BLAS on one thread: ``fun``
+    runs its own threads);
     ``ftol``/``gtol`` ``None`` leave L-BFGS-B's defaults.
 
     Sets ``estimator.n_iter_`` and ``estimator.opt_result_`` (without ``x``,
@@ -121,7 +150,8 @@ def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
     options.update({k: v for k, v in (("ftol", ftol), ("gtol", gtol))
                     if v is not None})
     try:
-        with threadpool_limits(effective_n_jobs(estimator.n_jobs), user_api="blas"):
+        # the blocked loss runs its own threads (n_jobs), each on one BLAS thread
+        with threadpool_limits(1, user_api="blas"):
             res = minimize(flat_fun, L0.ravel(), jac=True, method="L-BFGS-B",
                            callback=on_iter,
                            options=options)
