@@ -33,10 +33,14 @@ ML_SIGNATURES = {
                        "n_constraints": None, "init": "identity",
                        "diagonal": False, "diagonal_c": 1.0, "verbose": False,
                        "preprocessor": None, "random_state": None},
+    "NCA": {"init": "auto", "n_components": None, "max_iter": 100, "tol": None,
+            "verbose": False, "preprocessor": None, "random_state": None},
+    "MLKR": {"n_components": None, "init": "auto", "tol": None, "max_iter": 1000,
+             "verbose": False, "preprocessor": None, "random_state": None},
 }
 TARGETS = {"Covariance": "Covariance", "LMNN": "LMNN", "ITML": "ITMLPairs",
            "ITML_Supervised": "ITML", "MMC": "MMCPairs",
-           "MMC_Supervised": "MMC"}
+           "MMC_Supervised": "MMC", "NCA": "NCA", "MLKR": "MLKR"}
 
 
 def _compat(name):
@@ -68,9 +72,9 @@ def test_signature_and_target(name):
 
 def test_missing_target_and_unsupported_names_raise_attribute_error():
     with pytest.raises(AttributeError, match=re.escape(
-            "metric-learn's NCA has no counterpart in mlearn; consider "
-            "sklearn.neighbors.NeighborhoodComponentsAnalysis")):
-        ml.NCA
+            "metric-learn's SDML has no counterpart in mlearn; consider "
+            "mlearn.ITMLPairs")):
+        ml.SDML
     with pytest.raises(AttributeError, match="has no attribute 'Foo'"):
         ml.Foo
     for name, target in TARGETS.items():
@@ -102,7 +106,8 @@ def test_positional_arguments_follow_metric_learn_order():
     assert C(0.5, 10).get_params()["max_iter"] == 10
 
 
-@pytest.mark.parametrize("name", ["ITML_Supervised", "MMC_Supervised", "LMNN"])
+@pytest.mark.parametrize("name", ["ITML_Supervised", "MMC_Supervised", "LMNN",
+                                  "NCA", "MLKR"])
 def test_supervised_equals_mlearn(name):
     C = _compat(name)
     Target = getattr(mlearn, TARGETS[name])
