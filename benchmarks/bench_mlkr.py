@@ -2,7 +2,7 @@
 
 Protocol: 70/30 split (seed 0), StandardScaler fitted on the training part (X
 only), each learner fitted on the training part with its defaults (metric-learn:
-``tol=None, max_iter=1000``; mlearn: ``tol=1e-6, max_iter=1000``), then
+``tol=None, max_iter=1000``; mlearn: ``tol=1e-8, max_iter=1000``), then
 ``KNeighborsRegressor(n_neighbors=5)`` R² on the test part in the learned space.
 "Euclidean" is 5-NN on the scaled data. Both are fitted once on a small problem
 first (numba compilation, imports). metric-learn builds the full ``n × n``

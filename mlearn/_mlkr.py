@@ -68,8 +68,9 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
     sq = np.einsum("ij,ij->i", Z, Z)
     y_hat = np.empty(X.shape[0])
 
-    def weights(G, start):
-        _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]])
+    def weights(G, start, cols, counts):
+        return _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]],
+                             cols, counts)
 
     AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
     return float(np.sum((y_hat - y) ** 2)), -4.0 * (AZ.T @ X)
@@ -95,7 +96,7 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         Initial ``L``. 'auto' is 'pca' when ``n_components < min(n_features,
         n_samples)``, else 'identity' (metric-learn's choice for regression
         targets). An ndarray must have shape ``(n_components, n_features)``.
-    tol : float or None, default=1e-6
+    tol : float or None, default=1e-8
         Convergence tolerance of L-BFGS-B: its relative loss decrease
         (``ftol``); the projected gradient tolerance (``gtol``) is ``tol``
         times the initial gradient's largest entry, so it does not depend on
@@ -178,7 +179,7 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         "n_jobs": [None, Integral],
     }
 
-    def __init__(self, n_components=None, *, init="auto", tol=1e-6, max_iter=1000,
+    def __init__(self, n_components=None, *, init="auto", tol=1e-8, max_iter=1000,
                  warm_start=False, callback=None, verbose=0, random_state=None,
                  n_jobs=None):
         self.n_components = n_components

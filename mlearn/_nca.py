@@ -70,8 +70,9 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
     sq = np.einsum("ij,ij->i", Z, Z)
     p_same = np.empty(X.shape[0])
 
-    def weights(G, start):
-        _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]])
+    def weights(G, start, cols, counts):
+        return _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]],
+                            cols, counts)
 
     AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
     return -float(p_same.sum()), 2.0 * (AZ.T @ X)

@@ -200,3 +200,20 @@ def test_threads_do_not_change_the_result():
     loss3, grad3 = nca_loss_grad(L, X, y, block_size=64, n_threads=3)
     assert loss1 == loss3
     np.testing.assert_array_equal(grad1, grad3)
+
+
+@pytest.mark.parametrize("scale", [0.3, 3.0])
+def test_sparse_and_dense_weight_products_agree(monkeypatch, scale):
+    # scale 3: most weights are exactly 0 (the sparse path's regime)
+    import mlearn.utils._softmax as softmax
+
+    X, y, L = _problem(n=200, d=5, r=4, scale=scale)
+    monkeypatch.setattr(softmax, "_SPARSE", 0.0)
+    dense = nca_loss_grad(L, X, y, block_size=64)
+    monkeypatch.setattr(softmax, "_SPARSE", 1.0)
+    sparse = nca_loss_grad(L, X, y, block_size=64)
+    assert sparse[0] == dense[0]
+    np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-12,
+                               atol=1e-14 * np.abs(dense[1]).max())
+    ref = _naive_loss_grad(L, X, y)
+    assert dense[0] == pytest.approx(ref[0], rel=1e-12)

@@ -17,6 +17,10 @@ from mlearn._kernels._config import SERIAL
 _LOG2E = 1.4426950408889634
 _LN2_HI = 0.693145751953125
 _LN2_LO = 1.42860682030941723212e-6
+# terms below 2⁻⁶⁰ of the row's largest are set to 0 (they change the row's sums
+# by less than n·2⁻⁶⁰ relative), so late in a fit most weights are exactly 0
+# and the caller can skip them
+_CUT = -60.0 * 0.6931471805599453
 
 
 @numba.njit(inline="always", **SERIAL)
@@ -63,7 +67,7 @@ def _distance_row(row, sq, i):
 
 
 @numba.njit(**SERIAL)
-def _nca_weights(G, sq, start, codes, p_same):
+def _nca_weights(G, sq, start, codes, p_same, cols, counts):
     """NCA's pair weights for rows ``start … start + b − 1``.
 
     Parameters
@@ -79,6 +83,16 @@ def _nca_weights(G, sq, start, codes, p_same):
         Class codes.
     p_same : float64 array (b,)
         Out: ``p_i``, the probability that ``i`` picks a neighbour of its class.
+    cols : int32 array (b, n)
+        Out: row ``r``'s first ``counts[r]`` entries are the columns of its
+        non-zero weights (written without branches, in the weight pass).
+    counts : intp array (b,)
+        Out: number of non-zero weights of each row.
+
+    Returns
+    -------
+    nnz : int
+        Number of non-zero weights.
 
     Notes
     -----
@@ -87,6 +101,7 @@ def _nca_weights(G, sq, start, codes, p_same):
               \\frac{∂p_i}{∂d_{ij}} = −w_{ij}
     """
     b, n = G.shape
+    nnz = 0
     for r in range(b):
         i = start + r
         row = G[r]
@@ -95,19 +110,28 @@ def _nca_weights(G, sq, start, codes, p_same):
         s = 0.0
         same = 0.0
         for j in range(n):
-            e = _exp_nonpositive(m - row[j])
+            v = m - row[j]
+            e = _exp_nonpositive(v) if v > _CUT else 0.0
             row[j] = e
             s += e
             same += e if codes[j] == ci else 0.0
         p = same / s
         p_same[r] = p
         inv = 1.0 / s
+        cr = cols[r]
+        k = 0
         for j in range(n):
-            row[j] = row[j] * inv * ((1.0 if codes[j] == ci else 0.0) - p)
+            w = row[j] * inv * ((1.0 if codes[j] == ci else 0.0) - p)
+            row[j] = w
+            cr[k] = j
+            k += 1 if w != 0.0 else 0
+        counts[r] = k
+        nnz += k
+    return nnz
 
 
 @numba.njit(**SERIAL)
-def _mlkr_weights(G, sq, start, y, y_hat):
+def _mlkr_weights(G, sq, start, y, y_hat, cols, counts):
     """MLKR's pair weights for rows ``start … start + b − 1``.
 
     Parameters
@@ -123,6 +147,16 @@ def _mlkr_weights(G, sq, start, y, y_hat):
         Targets.
     y_hat : float64 array (b,)
         Out: the leave-one-out kernel regression estimate ``ŷ_i``.
+    cols : int32 array (b, n)
+        Out: row ``r``'s first ``counts[r]`` entries are the columns of its
+        non-zero weights (written without branches, in the weight pass).
+    counts : intp array (b,)
+        Out: number of non-zero weights of each row.
+
+    Returns
+    -------
+    nnz : int
+        Number of non-zero weights.
 
     Notes
     -----
@@ -130,6 +164,7 @@ def _mlkr_weights(G, sq, start, y, y_hat):
               \\frac{∂(ŷ_i − y_i)^2}{∂d_{ij}} = −2 w_{ij}
     """
     b, n = G.shape
+    nnz = 0
     for r in range(b):
         i = start + r
         row = G[r]
@@ -137,12 +172,63 @@ def _mlkr_weights(G, sq, start, y, y_hat):
         s = 0.0
         acc = 0.0
         for j in range(n):
-            e = _exp_nonpositive(m - row[j])
+            v = m - row[j]
+            e = _exp_nonpositive(v) if v > _CUT else 0.0
             row[j] = e
             s += e
             acc += e * y[j]
         yh = acc / s
         y_hat[r] = yh
         c = (yh - y[i]) / s
+        cr = cols[r]
+        k = 0
         for j in range(n):
-            row[j] = row[j] * c * (y[j] - yh)
+            w = row[j] * c * (y[j] - yh)
+            row[j] = w
+            cr[k] = j
+            k += 1 if w != 0.0 else 0
+        counts[r] = k
+        nnz += k
+    return nnz
+
+
+@numba.njit(**SERIAL)
+def _sparse_pair_scatter(W, start, cols, counts, Z1, WZ1, WtZ1):
+    """The two weight products of a block whose weights are mostly 0.
+
+    Parameters
+    ----------
+    W : float64 array (b, n)
+        Pair weights of rows ``start … start + b − 1``.
+    start : int
+    cols, counts : int32 array (b, n), intp array (b,)
+        The columns of each row's non-zero weights (from the weight kernel).
+    Z1 : float64 array (n, r + 1)
+        ``[Z, 1]``.
+    WZ1 : float64 array (b, r + 1)
+        Out: ``W Z1`` (the block's rows).
+    WtZ1 : float64 array (n, r + 1)
+        In/out: ``WᵀZ1[start:start+b]`` is added.
+
+    Notes
+    -----
+    .. math:: (WZ_1)_i = \\sum_{j: w_{ij} ≠ 0} w_{ij} [z_j, 1],\\quad
+              (W^⊤Z_1)_j \\mathrel{+}= \\sum_{i: w_{ij} ≠ 0} w_{ij} [z_i, 1]
+    """
+    b = W.shape[0]
+    k = Z1.shape[1]
+    for r in range(b):
+        out = WZ1[r]
+        for c in range(k):
+            out[c] = 0.0
+        zi = Z1[start + r]
+        row = W[r]
+        cr = cols[r]
+        for t in range(counts[r]):
+            j = cr[t]
+            w = row[j]
+            zj = Z1[j]
+            acc = WtZ1[j]
+            for c in range(k):
+                out[c] += w * zj[c]
+                acc[c] += w * zi[c]

@@ -22,6 +22,7 @@ from scipy.linalg.blas import dgemm
 from scipy.optimize import OptimizeResult, minimize
 from threadpoolctl import threadpool_limits
 
+from mlearn._kernels._softmax import _sparse_pair_scatter
 from mlearn.utils._progress import progress_bar
 from mlearn.utils._sklearn_compat import ConvergenceWarning
 
@@ -35,6 +36,10 @@ _BLOCK_ELEMENTS = 1 << 18
 _MIN_ROWS = 64
 # blocks are dealt to this many accumulators whatever the number of threads
 _LANES = 4
+# a block with at most this fraction of non-zero weights skips its two weight
+# GEMMs for a numba loop over the non-zero entries (late in a fit the softmax
+# is sharp and most weights are exactly 0)
+_SPARSE = 0.05
 
 
 def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
@@ -51,10 +56,12 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
     Z : ndarray of shape (n_samples, n_components), float64, C-contiguous
         The samples in the current learned space.
     weights : callable
-        ``weights(G, start)`` receives ``G = Z[start:start+b] Zᵀ`` (a
-        ``(b, n_samples)`` float64 view) and overwrites it with the pair
-        weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the diagonal);
-        it keeps whatever per-row results it needs itself (it is called from
+        ``weights(G, start, cols, counts)`` receives ``G = Z[start:start+b]
+        Zᵀ`` (a ``(b, n_samples)`` float64 view) and overwrites it with the
+        pair weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the
+        diagonal), lists each row's non-zero columns in ``cols`` (int32) and
+        their number in ``counts``, and returns how many are non-zero; it
+        keeps whatever per-row results it needs itself (it is called from
         ``n_threads`` threads at once, on disjoint rows).
     block_size : int, default=None
         Rows per block; ``None`` chooses about 2¹⁸ distances per block
@@ -89,12 +96,18 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
 
     def lane(k):
         G = np.empty((b, n))
+        cols = np.empty((b, n), dtype=np.int32)
+        counts = np.empty(b, dtype=np.intp)
         acc = WtZ1[k]
         for start in starts[k::n_lanes]:
             stop = min(start + b, n)
             Gb = G[: stop - start]
             np.matmul(Z[start:stop], Z.T, out=Gb)
-            weights(Gb, start)
+            nnz = weights(Gb, start, cols, counts)
+            if nnz <= _SPARSE * Gb.size:
+                _sparse_pair_scatter(Gb, start, cols, counts, Z1, WZ1[start:stop],
+                                     acc)
+                continue
             np.matmul(Gb, Z1, out=WZ1[start:stop])
             # acc += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
             # accᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
