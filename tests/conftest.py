@@ -34,6 +34,8 @@ TEST_PARAMS = {
     "ITMLPairs": {"max_iter": 20},
     "MMC": {"max_iter": 20},
     "MMCPairs": {"max_iter": 20},
+    "NCA": {"max_iter": 10},
+    "MLKR": {"max_iter": 10},
 }
 
 
