@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy.linalg.blas import dgemm
 from scipy.optimize import OptimizeResult, minimize
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from mlearn._kernels._softmax import _sparse_pair_scatter
 from mlearn.utils._progress import progress_bar
@@ -40,6 +40,18 @@ _LANES = 4
 # GEMMs for a numba loop over the non-zero entries (late in a fit the softmax
 # is sharp and most weights are exactly 0)
 _SPARSE = 0.05
+
+
+_controller = []
+
+
+def _single_threaded_blas():
+    """A context with BLAS on one thread. Building a ``ThreadpoolController``
+    inspects every loaded library (about 10 ms, more than a whole fit on a
+    small set), so one is built per process and reused."""
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    return _controller[0].limit(limits=1, user_api="blas")
 
 
 def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
@@ -119,8 +131,7 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
         for k in range(n_lanes):
             lane(k)
     else:
-        with threadpool_limits(1, user_api="blas"), \
-                ThreadPoolExecutor(n_threads) as pool:
+        with _single_threaded_blas(), ThreadPoolExecutor(n_threads) as pool:
             list(pool.map(lane, range(n_lanes)))
     WtZ1 = WtZ1.sum(axis=0)
     # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
@@ -164,7 +175,7 @@ def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
                     if v is not None})
     try:
         # the blocked loss runs its own threads (n_jobs), each on one BLAS thread
-        with threadpool_limits(1, user_api="blas"):
+        with _single_threaded_blas():
             res = minimize(flat_fun, L0.ravel(), jac=True, method="L-BFGS-B",
                            callback=on_iter,
                            options=options)
