@@ -12,7 +12,9 @@ from mlearn._kissme import KISSME, KISSMEPairs
 from mlearn._lfda import LFDA
 from mlearn._lmnn import LMNN
 from mlearn._lsml import LSML, LSMLQuadruplets
+from mlearn._mlkr import MLKR
 from mlearn._mmc import MMC, MMCPairs
+from mlearn._nca import NCA
 from mlearn._rca import RCA, RCA_Supervised
 from mlearn._scml import SCML, SCMLTriplets
 from mlearn._sdml import SDML, SDMLPairs
@@ -39,6 +41,8 @@ __all__ = [
     "RCA_Supervised",
     "SCML",
     "SCMLTriplets",
+    "NCA",
+    "MLKR",
     "paired_mahalanobis",
     "pairwise_mahalanobis",
 ]

@@ -40,6 +40,8 @@ TEST_PARAMS = {
     "RCA_Supervised": {"n_chunks": 3},
     "SCML": {"max_iter": 100, "output_iter": 50},
     "SCMLTriplets": {"max_iter": 100, "output_iter": 50},
+    "NCA": {"max_iter": 10},
+    "MLKR": {"max_iter": 10},
 }
 
 
