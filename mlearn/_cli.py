@@ -16,19 +16,27 @@ import warnings
 
 import numpy as np
 
-DATASETS = ("digits", "wine", "breast_cancer", "iris")
+DATASETS = ("digits", "wine", "breast_cancer", "iris", "diabetes")
 
 
-def available_learners():
-    """``{name: class}`` of the supervised learners exported by :mod:`mlearn`.
+def available_learners(kind="supervised"):
+    """``{name: class}`` of the learners of one kind exported by :mod:`mlearn`.
 
     From the registry (:func:`mlearn.utils.discovery.all_estimators`), so a
     learner joins the demo by being exported. This is the one list ``demo`` and
-    ``compare`` iterate.
+    ``compare`` iterate: the 'supervised' learners for class labels, the
+    'regression' learners for a continuous target.
     """
     from mlearn.utils.discovery import all_estimators
 
-    return dict(all_estimators("supervised"))
+    return dict(all_estimators(kind))
+
+
+def is_regression(y):
+    """A real-valued target: ``load_dataset`` returns class labels as integer
+    codes and regression targets (diabetes; a CSV column of numbers that are
+    not integers, or of more than 50 distinct values) as floats."""
+    return np.asarray(y).dtype.kind == "f"
 
 
 def make_learner(Estimator, random_state=0):
@@ -46,6 +54,7 @@ def load_dataset(name, target=None):
         "wine": "load_wine",
         "breast_cancer": "load_breast_cancer",
         "iris": "load_iris",
+        "diabetes": "load_diabetes",
     }
     if name in loaders:
         if target is not None:
@@ -53,7 +62,7 @@ def load_dataset(name, target=None):
         import sklearn.datasets
 
         X, y = getattr(sklearn.datasets, loaders[name])(return_X_y=True)
-        return X.astype(np.float64), y, name
+        return X.astype(np.float64), y, name  # diabetes: float y, regression
     if name.lower().endswith(".csv") or _is_file(name):
         return _load_csv(name, target)
     raise ValueError(
@@ -111,7 +120,12 @@ def _load_csv(path, target=None):
                     f"CSV file {path!r}, row {i + first_line}, {column}: "
                     f"{problem}; feature columns must be numeric and complete.")
     X = np.array([[float(r[j]) for j in features] for r in rows])
-    _, y = np.unique([r[t].strip() for r in rows], return_inverse=True)
+    labels = [r[t].strip() for r in rows]
+    if all(_is_number(c) for c in labels):
+        values = np.array([float(c) for c in labels])
+        if np.any(values != np.round(values)) or np.unique(values).shape[0] > 50:
+            return X, values, path  # a real-valued target: regression
+    _, y = np.unique(labels, return_inverse=True)
     return X, y, path
 
 
@@ -125,7 +139,8 @@ def _is_number(s):
 
 def run_comparison(X, y, learners, *, n_neighbors=3, test_size=0.3,
                    random_state=0, scale=True, progress=None):
-    """Fit each learner and measure kNN test accuracy before/after.
+    """Fit each learner and measure kNN test accuracy (R² for a continuous
+    target) before/after.
 
     Parameters
     ----------
@@ -152,18 +167,21 @@ def run_comparison(X, y, learners, *, n_neighbors=3, test_size=0.3,
         (seconds or None), ``note`` (warnings raised, or the error message).
     """
     from sklearn.model_selection import train_test_split
-    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
     from sklearn.preprocessing import StandardScaler
 
+    regression = is_regression(y)
     X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=random_state)
+        X, y, test_size=test_size, stratify=None if regression else y,
+        random_state=random_state)
     if scale:
         scaler = StandardScaler().fit(X_tr)
         X_tr, X_te = scaler.transform(X_tr), scaler.transform(X_te)
+    KNN = KNeighborsRegressor if regression else KNeighborsClassifier
 
     def knn_accuracy(A, B):
-        knn = KNeighborsClassifier(n_neighbors=n_neighbors).fit(A, y_tr)
-        return float(knn.score(B, y_te))
+        knn = KNN(n_neighbors=n_neighbors).fit(A, y_tr)
+        return float(knn.score(B, y_te))  # accuracy, or R² for regression
 
     baseline = knn_accuracy(X_tr, X_te)
     _warm_up(learners, X_tr, y_tr, random_state)
@@ -209,8 +227,10 @@ def _warm_up(learners, X, y, random_state):
     The first call of a numba kernel loads (or compiles) it; without this the
     first learner's fit time would include that once-per-process cost.
     """
-    classes = np.unique(y)
-    idx = np.concatenate([np.flatnonzero(y == c)[:6] for c in classes])
+    if is_regression(y):
+        idx = np.arange(min(30, y.shape[0]))
+    else:
+        idx = np.concatenate([np.flatnonzero(y == c)[:6] for c in np.unique(y)])
     for Estimator in learners.values():
         try:
             with warnings.catch_warnings():
@@ -220,9 +240,9 @@ def _warm_up(learners, X, y, random_state):
             pass
 
 
-def format_table(baseline, rows, n_neighbors=3):
-    """The result table as aligned plain text."""
-    head = ["learner", f"{n_neighbors}-NN acc. before", "after", "fit time (s)",
+def format_table(baseline, rows, n_neighbors=3, score="acc."):
+    """The result table as aligned plain text (``score``: its column name)."""
+    head = ["learner", f"{n_neighbors}-NN {score} before", "after", "fit time (s)",
             "note"]
     body = [["Euclidean (baseline)", f"{baseline:.3f}", "-", "-", ""]]
     for r in rows:
@@ -244,8 +264,8 @@ def format_table(baseline, rows, n_neighbors=3):
     return "\n".join([fmt(head), rule] + [fmt(line) for line in body])
 
 
-def _select_learners(requested, parser):
-    available = available_learners()
+def _select_learners(requested, parser, kind="supervised"):
+    available = available_learners(kind)
     if not requested:
         return available
     names = [n for item in requested for n in item.split(",") if n]
@@ -312,7 +332,6 @@ def main(argv=None):
         parser.error(f"--n-neighbors must be at least 1, got {args.n_neighbors}.")
     if not 0.0 < args.test_size < 1.0:
         parser.error(f"--test-size must be in (0, 1), got {args.test_size}.")
-    learners = _select_learners(args.learners, parser)
     progress = None if args.quiet else sys.stderr
     if args.command == "demo":
         tables = [(_clustered_noise(args.random_state), "raw features"),
@@ -327,9 +346,16 @@ def main(argv=None):
                 parser.error(str(exc))
         else:
             X, y, label = dataset
+        regression = is_regression(y)
+        learners = _select_learners(args.learners, parser,
+                                    "regression" if regression else "supervised")
+        target = ("a continuous target" if regression
+                  else f"{len(np.unique(y))} classes")
+        score = "R²" if regression else "acc."
         title = (f"{label}: {X.shape[0]} samples x {X.shape[1]} features, "
-                 f"{len(np.unique(y))} classes; {how}; {args.n_neighbors}-NN "
-                 f"accuracy on a held-out {args.test_size:.0%}")
+                 f"{target}; {how}; {args.n_neighbors}-NN "
+                 f"{'R²' if regression else 'accuracy'} on a held-out "
+                 f"{args.test_size:.0%}")
         if progress is not None:
             print(f"mlearn {args.command}: {title}; {len(learners)} learner(s)",
                   file=progress, flush=True)
@@ -340,5 +366,5 @@ def main(argv=None):
         if k:
             print()
         print(title)
-        print(format_table(baseline, rows, args.n_neighbors), flush=True)
+        print(format_table(baseline, rows, args.n_neighbors, score), flush=True)
     return 0

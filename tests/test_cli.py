@@ -172,3 +172,25 @@ def test_csv_bad_cell_is_named(tmp_path, cell, problem):
     with pytest.raises(ValueError, match=re.escape(
             f"CSV file {str(path)!r}, row 3, column 2: {problem}")):
         _cli.load_dataset(str(path))
+
+
+def test_compare_treats_a_continuous_target_as_regression(tmp_path, capsys):
+    assert _cli.main(["compare", "--dataset", "diabetes", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "a continuous target" in out and "3-NN R² before" in out
+    assert set(_cli.available_learners("regression")) == {"MLKR"}
+    assert "MLKR" in out and "NCA" not in out
+    from sklearn.datasets import make_friedman1
+    from sklearn.model_selection import train_test_split
+    from sklearn.neighbors import KNeighborsRegressor
+
+    X, y = make_friedman1(n_samples=120, n_features=5, random_state=0)
+    baseline, rows = _cli.run_comparison(X, y, {}, scale=False)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.3, random_state=0)
+    expected = KNeighborsRegressor(3).fit(X_tr, y_tr).score(X_te, y_te)
+    assert baseline == pytest.approx(expected)  # R² of kNN regression
+    path = tmp_path / "reg.csv"
+    path.write_text("a,b,t\n" + "\n".join(f"{i},{i % 7},{i * 0.37:.2f}"
+                                          for i in range(60)))
+    X, y, _ = _cli.load_dataset(str(path))
+    assert y.dtype.kind == "f" and _cli.is_regression(y)
