@@ -25,7 +25,7 @@ from mlearn.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from mlearn.utils._validation import check_classes, check_n_components
+from mlearn.utils._validation import _plain, check_classes, check_n_components
 
 __all__ = ["LMNN", "lmnn_loss_grad"]
 
@@ -279,7 +279,7 @@ default='auto'
                 f"neighbours; every one of the {classes.shape[0]} classes has 1."
             )
         if counts.min() < self.n_neighbors + 1:
-            small = [f"{getattr(c, 'item', lambda: c)()!r} ({m})"
+            small = [f"{_plain(c)!r} ({m})"
                      for c, m in zip(classes, counts) if m < self.n_neighbors + 1]
             warnings.warn(
                 f"n_neighbors={self.n_neighbors} needs {self.n_neighbors + 1} samples "

@@ -180,18 +180,24 @@ def check_pair_labels(y, n_pairs, name="pair"):
     return y.astype(np.intp)
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds (``0``, not ``np.int64(0)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def check_classes(y, min_per_class=1, name="y"):
     """At least two classes; each with at least ``min_per_class`` samples."""
     classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
     if classes.shape[0] < 2:
         raise ValueError(
-            f"{name} has a single class ({classes[0]!r}); at least 2 classes are "
-            "needed to learn a metric."
+            f"{name} has a single class ({_plain(classes[0])!r}); at least 2 "
+            "classes are needed to learn a metric."
         )
     if min_per_class > 1 and counts.min() < min_per_class:
         small = classes[counts < min_per_class]
         sizes = counts[counts < min_per_class]
-        listing = ", ".join(f"{c!r} ({s})" for c, s in zip(small[:5], sizes[:5]))
+        listing = ", ".join(f"{_plain(c)!r} ({s})" for c, s in zip(small[:5],
+                                                                   sizes[:5]))
         raise ValueError(
             f"every class needs at least {min_per_class} samples; too small: "
             f"{listing}."
