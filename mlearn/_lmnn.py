@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
-from scipy.optimize import OptimizeResult, minimize
+from scipy.optimize import minimize
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from threadpoolctl import threadpool_limits
@@ -15,11 +15,10 @@ from mlearn._constraints import find_target_neighbors
 from mlearn._kernels._lmnn import _lmnn_impostor_hinge, _lmnn_weighted_scatter
 from mlearn._lmnn_impostors import ImpostorSearch, target_terms
 from mlearn.base import MahalanobisMixin
-from mlearn.utils._init import initial_components
+from mlearn.utils._init import starting_point
+from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._scale import working_scale
 from mlearn.utils._sklearn_compat import (
-    ConvergenceWarning,
     Interval,
     StrOptions,
     _fit_context,
@@ -294,15 +293,7 @@ default='auto'
         # units the squared distances overflow or L-BFGS's tolerances stop it
         # at the start, so there the problem is solved in units of the data's
         # spread (X / s) and L scaled back.
-        s = working_scale(X)
-        X64 = np.ascontiguousarray(X, dtype=np.float64) / s
-        if self.warm_start and getattr(self, "components_", np.empty(0)).shape == (
-                r, d):
-            L0 = np.array(self.components_, dtype=np.float64) * s
-        else:
-            L0 = initial_components(self.init, X64, codes, r, rng)
-            if isinstance(self.init, np.ndarray):
-                L0 = L0 * s
+        X64, L0, s = starting_point(self, X, codes, r, rng)
         targets = find_target_neighbors(X64, codes, self.n_neighbors)
         search = ImpostorSearch(X64, codes, targets, self.max_impostors, rng)
         mu = self.regularization
@@ -352,18 +343,8 @@ default='auto'
                         x0, state["rate"] = change.x, None
         finally:
             bar.close()
-        res.nit = self.n_iter_
-        if not res.success and self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"LMNN did not converge in max_iter={self.max_iter} iterations "
-                f"(tol={self.tol}); increase max_iter.", ConvergenceWarning
-            )
-        self.n_iter_ = int(res.nit)
-        # without x (== components_), jac and the L-BFGS memory: a fitted
-        # estimator pickles to little more than its components
-        self.opt_result_ = OptimizeResult(
-            {k: res[k] for k in ("fun", "nit", "nfev", "status", "success",
-                                 "message") if k in res})
+        res.nit = self.n_iter_  # iterations over all restarts
+        finish_lbfgs(self, res, "LMNN")
         self.impostor_sampling_rate_ = search.rate
         self.n_impostor_candidates_ = int(search.peak_candidates)
         self.components_ = (res.x.reshape(r, d) / s).astype(X.dtype, copy=False)

@@ -10,8 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from mlearn._kernels._softmax import _nca_weights
 from mlearn.base import MahalanobisMixin
-from mlearn.utils._init import initial_components
-from mlearn.utils._scale import working_scale
+from mlearn.utils._init import starting_point
 from mlearn.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -226,18 +225,10 @@ default='auto'
         # the softmax over squared distances ties the objective to the data's
         # units: far outside ordinary units it is solved in units of the
         # data's spread (see LMNN), and L scaled back
-        s = working_scale(X)
-        X64 = np.ascontiguousarray(X, dtype=np.float64) / s
-        previous = getattr(self, "components_", None)
-        if self.warm_start and previous is not None and previous.shape == (r, d):
-            L0 = np.array(previous, dtype=np.float64) * s
-        else:
-            L0 = initial_components(self.init, X64, codes, r, rng)
-            if isinstance(self.init, np.ndarray):
-                L0 = L0 * s
+        X64, L0, s = starting_point(self, X, codes, r, rng)
         n_threads = effective_n_jobs(self.n_jobs)
         L = run_lbfgs(self, lambda L: nca_loss_grad(L, X64, codes, None, n_threads),
                       L0, "NCA",
-                      ftol=self.tol, gtol=self.tol)
+                      ftol=self.tol, gtol=self.tol, scale=s)
         self.components_ = (L / s).astype(X.dtype, copy=False)
         return self

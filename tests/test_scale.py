@@ -176,3 +176,24 @@ def test_held_out_accuracy_does_not_depend_on_units(Estimator):
     ref = held_out(1.0)
     for c in (1e-150, 1e150):
         assert held_out(c) == ref, c
+
+
+@pytest.mark.parametrize("name", ["LMNN", "NCA", "MLKR"])
+def test_callback_sees_the_map_in_the_data_units(name):
+    # solved in working units at this scale; the callback and components_
+    # must both be in the data's units
+    import mlearn
+
+    X, y = make_classification(120, 5, n_informative=3, n_redundant=0,
+                               n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X) * 1e150
+    if name == "MLKR":
+        y = X[:, 0] / 1e150 + X[:, 1] / 1e150
+    seen = []
+    est = getattr(mlearn, name)(max_iter=5, random_state=0,
+                                callback=lambda L, it: seen.append(L.copy()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    assert seen
+    np.testing.assert_allclose(seen[-1], est.components_, rtol=1e-12)

@@ -13,7 +13,9 @@ from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.utils import check_random_state
 
-__all__ = ["initial_components", "initial_metric"]
+from mlearn.utils._scale import working_scale
+
+__all__ = ["initial_components", "initial_metric", "starting_point"]
 
 
 def initial_components(init, X, y, n_components, random_state=None):
@@ -194,3 +196,25 @@ def initial_metric(init, X, random_state=None, strict_pd=True, name="prior"):
             f"{w[0]:.6g}."
         )
     return M0
+
+
+def starting_point(estimator, X, y, n_components, random_state=None):
+    """``(X_work, L0, s)`` for a learner that optimises ``L`` in working units.
+
+    ``s`` is :func:`~mlearn.utils._scale.working_scale` of ``X`` (1 for data
+    of ordinary spread), ``X_work = X / s`` in float64, and ``L0`` the start
+    for ``X_work``: the previous ``components_`` under ``warm_start`` (same
+    shape), else :func:`initial_components` of ``estimator.init``; a given
+    ``L`` (the previous one, or an ndarray ``init``) is in the data's units
+    and is multiplied by ``s``. The learner divides its result by ``s``.
+    """
+    s = working_scale(X)
+    X_work = np.ascontiguousarray(X, dtype=np.float64) / s
+    previous = getattr(estimator, "components_", None)
+    if (estimator.warm_start and previous is not None
+            and previous.shape == (n_components, X.shape[1])):
+        return X_work, np.array(previous, dtype=np.float64) * s, s
+    L0 = initial_components(estimator.init, X_work, y, n_components, random_state)
+    if isinstance(estimator.init, np.ndarray):
+        L0 = L0 * s
+    return X_work, L0, s

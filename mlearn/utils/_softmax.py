@@ -14,17 +14,16 @@ Memory is ``O(n · block + n r)``; the ``n × n`` matrix never exists.
 """
 
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.linalg.blas import dgemm
-from scipy.optimize import OptimizeResult, minimize
+from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
 from mlearn._kernels._softmax import _sparse_pair_scatter
+from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
-from mlearn.utils._sklearn_compat import ConvergenceWarning
 
 __all__ = ["block_rows", "run_lbfgs", "softmax_pair_scatter"]
 
@@ -139,11 +138,14 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
     return (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
 
 
-def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
+def run_lbfgs(estimator, fun, L0, name, ftol, gtol, scale=1.0):
     """L-BFGS-B on ``fun(L) -> (loss, grad)`` from ``L0``, with the estimator's
     ``max_iter``, ``callback`` and ``verbose`` (BLAS on one thread: ``fun``
     runs its own threads);
-    ``ftol``/``gtol`` ``None`` leave L-BFGS-B's defaults.
+    ``ftol``/``gtol`` ``None`` leave L-BFGS-B's defaults. ``L0`` and ``fun``
+    work on the data divided by ``scale`` (see
+    :func:`~mlearn.utils._init.starting_point`); the callback sees ``L`` in
+    the data's units.
 
     Sets ``estimator.n_iter_`` and ``estimator.opt_result_`` (without ``x``,
     ``jac`` and the L-BFGS memory) and warns with ``ConvergenceWarning`` when
@@ -167,7 +169,7 @@ def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
         bar.set_postfix(loss=f"{state['loss']:.6g}",
                         time=f"{time.perf_counter() - t0:.1f}s")
         if estimator.callback is not None:
-            estimator.callback(flat.reshape(r, d), estimator.n_iter_)
+            estimator.callback(flat.reshape(r, d) / scale, estimator.n_iter_)
 
     options = {"maxiter": estimator.max_iter}
     # None: L-BFGS-B's own defaults (what metric-learn's tol=None gives)
@@ -181,13 +183,5 @@ def run_lbfgs(estimator, fun, L0, name, ftol, gtol):
                            options=options)
     finally:
         bar.close()
-    if not res.success and res.nit >= estimator.max_iter:
-        warnings.warn(
-            f"{name} did not converge in max_iter={estimator.max_iter} iterations "
-            f"(tol={estimator.tol}); increase max_iter.", ConvergenceWarning
-        )
-    estimator.n_iter_ = int(res.nit)
-    estimator.opt_result_ = OptimizeResult(
-        {k: res[k] for k in ("fun", "nit", "nfev", "status", "success", "message")
-         if k in res})
+    finish_lbfgs(estimator, res, name)
     return res.x.reshape(r, d)
