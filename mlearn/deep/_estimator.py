@@ -24,7 +24,6 @@ from mlearn.deep._training import (
     _make_scheduler,
     _new_rng_states,
     _own_rng,
-    _progress_bar,
     _require_y,
     _resolve_device,
     _tensor,
@@ -35,6 +34,7 @@ from mlearn.metrics import (
     precision_at_1,
     r_precision,
 )
+from mlearn.utils._progress import progress_bar
 from mlearn.utils._repr import DocLinkMixin
 from mlearn.utils._sklearn_compat import (
     Interval,
@@ -494,7 +494,8 @@ class DeepMetricEmbedding(DocLinkMixin, TransformerMixin, BaseEstimator):
             if first:
                 with _own_rng(self):
                     self._build(X, self.classes_.shape[0])
-            bar = _progress_bar(epochs, type(self).__name__) if self.verbose else None
+            bar = (progress_bar(epochs, type(self).__name__, True) if self.verbose
+                   else None)
             best_state, best_score, no_improvement = None, -np.inf, 0
             for _ in range(epochs):
                 t0 = time.perf_counter()

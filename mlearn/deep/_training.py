@@ -3,9 +3,7 @@ state, torch thread counts, optimizer and scheduler, progress display and
 argument checks."""
 
 import contextlib
-import importlib.util
 import inspect
-import sys
 import threading
 
 import numpy as np
@@ -154,49 +152,6 @@ def _make_scheduler(est):
             and (est.validation_fraction is not None or est.early_stopping)):
         params["mode"] = "max"  # it watches the validation score
     return sched(est._optimizer, **params)
-
-
-def _progress_bar(total, desc):
-    """One progress bar, updated once per epoch.
-
-    In a Jupyter kernel: tqdm's widget when ipywidgets is installed, otherwise
-    the text bar shown as one output of the cell that is updated in place (a
-    saved notebook keeps only its last state; ``tqdm.auto`` would instead warn
-    "IProgress not found" and append a stderr output per update). Elsewhere one
-    line of text on stderr, redrawn in place.
-    """
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    in_kernel = shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
-        from tqdm.notebook import tqdm
-
-        return tqdm(total=total, desc=desc, leave=True)
-    from tqdm.std import tqdm
-
-    return tqdm(total=total, desc=desc, leave=True, mininterval=0, miniters=1,
-                file=_CellLine() if in_kernel else sys.stderr)
-
-
-class _CellLine:
-    """A text stream for tqdm that shows the latest frame it was sent as one
-    output of the running Jupyter cell, replaced at every flush."""
-
-    encoding = "utf-8"
-
-    def __init__(self):
-        from IPython.display import display
-
-        self._frame = ""
-        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
-
-    def write(self, text):
-        frame = text.replace("\n", "").split("\r")[-1].rstrip()
-        if frame:
-            self._frame = frame
-
-    def flush(self):
-        self._handle.update({"text/plain": self._frame}, raw=True)
 
 
 def _accepts_miner(loss):

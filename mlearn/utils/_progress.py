@@ -1,9 +1,14 @@
-"""One progress bar for every iterative learner, imported only when shown.
+"""One progress bar for every iterative learner and the deep head, imported
+only when shown.
 
-``tqdm.auto`` picks the notebook widget in Jupyter and a text bar in a
-terminal; importing it costs time and, in a notebook without ipywidgets,
-prints a warning, so it is imported only when ``verbose`` asks for a bar.
+In a Jupyter kernel it is tqdm's widget when ipywidgets is installed, else the
+text bar as one cell output updated in place (``tqdm.auto`` would warn
+"IProgress not found" and append a stderr output per update); elsewhere one
+line on stderr. tqdm is imported only when ``verbose`` asks for a bar.
 """
+
+import importlib.util
+import sys
 
 __all__ = ["progress_bar"]
 
@@ -37,6 +42,47 @@ def progress_bar(total, desc, verbose):
     """
     if not verbose:
         return _NoBar()
-    from tqdm.auto import tqdm
+    return _tqdm_bar(total, desc)
 
-    return tqdm(total=total, desc=desc)
+
+def _tqdm_bar(total, desc):
+    """One progress bar, updated once per epoch.
+
+    In a Jupyter kernel: tqdm's widget when ipywidgets is installed, otherwise
+    the text bar shown as one output of the cell that is updated in place (a
+    saved notebook keeps only its last state; ``tqdm.auto`` would instead warn
+    "IProgress not found" and append a stderr output per update). Elsewhere one
+    line of text on stderr, redrawn in place.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    in_kernel = shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+    if in_kernel and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm
+
+        return tqdm(total=total, desc=desc, leave=True)
+    from tqdm.std import tqdm
+
+    return tqdm(total=total, desc=desc, leave=True, mininterval=0, miniters=1,
+                file=_CellLine() if in_kernel else sys.stderr)
+
+
+class _CellLine:
+    """A text stream for tqdm that shows the latest frame it was sent as one
+    output of the running Jupyter cell, replaced at every flush."""
+
+    encoding = "utf-8"
+
+    def __init__(self):
+        from IPython.display import display
+
+        self._frame = ""
+        self._handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text):
+        frame = text.replace("\n", "").split("\r")[-1].rstrip()
+        if frame:
+            self._frame = frame
+
+    def flush(self):
+        self._handle.update({"text/plain": self._frame}, raw=True)
