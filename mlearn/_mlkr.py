@@ -3,11 +3,10 @@
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from mlearn._kernels._softmax import _mlkr_weights
+from mlearn._kernels._softmax import _mlkr_list_weights, _mlkr_weights
 from mlearn.base import MahalanobisMixin
 from mlearn.utils._init import starting_point
 from mlearn.utils._sklearn_compat import (
@@ -16,13 +15,18 @@ from mlearn.utils._sklearn_compat import (
     _fit_context,
     validate_data,
 )
-from mlearn.utils._softmax import run_lbfgs, softmax_pair_scatter
+from mlearn.utils._softmax import (
+    ScreenChoice,
+    n_threads_for,
+    run_lbfgs,
+    softmax_pair_scatter,
+)
 from mlearn.utils._validation import check_n_components
 
 __all__ = ["MLKR", "mlkr_loss_grad"]
 
 
-def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
+def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1, screen="float64"):
     """MLKR's leave-one-out kernel regression error and its gradient with
     respect to ``L``.
 
@@ -39,6 +43,11 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
     n_threads : int, default=1
         Threads computing blocks side by side; the result does not depend on
         it.
+    screen : {'float64', 'float32'}, default='float64'
+        'float32' finds the pairs that survive the softmax's cut with a
+        float32 GEMM (see :func:`mlearn.utils._softmax.softmax_pair_scatter`);
+        faster when few pairs survive. The loss and gradient are float64
+        either way.
 
     Returns
     -------
@@ -58,6 +67,11 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
     with :math:`w_{ij} = p_{ij} (ŷ_i − y_i)(y_j − ŷ_i)`, accumulated block of
     rows by block of rows (:func:`mlearn.utils._softmax.softmax_pair_scatter`).
     """
+    return _mlkr_loss_grad(L, X, y, block_size, n_threads, screen)[:2]
+
+
+def _mlkr_loss_grad(L, X, y, block_size, n_threads, screen, nearest=None):
+    """:func:`mlkr_loss_grad`, and the fraction of pairs screening listed."""
     X = np.asarray(X, dtype=np.float64)
     # distances and the gradient are unchanged by centring; centred points
     # lose less to cancellation in ‖z_i‖² + ‖z_j‖² − 2 z_iᵀz_j
@@ -65,15 +79,18 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1):
     L = np.asarray(L, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     Z = np.ascontiguousarray(X @ L.T)
-    sq = np.einsum("ij,ij->i", Z, Z)
     y_hat = np.empty(X.shape[0])
 
-    def weights(G, start, cols, counts):
-        return _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]],
-                             cols, counts)
+    def dense(G, sq, start):
+        return _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]])
 
-    AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
-    return float(np.sum((y_hat - y) ** 2)), -4.0 * (AZ.T @ X)
+    def listed(G, cols, counts, start):
+        _mlkr_list_weights(G, cols, counts, y, start,
+                           y_hat[start:start + G.shape[0]])
+
+    AZ, density = softmax_pair_scatter(Z, dense, listed, block_size, n_threads,
+                                       screen, nearest)
+    return float(np.sum((y_hat - y) ** 2)), -4.0 * (AZ.T @ X), density
 
 
 class MLKR(MahalanobisMixin, BaseEstimator):
@@ -116,8 +133,11 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         Seeds ``init='random'`` and PCA's solver for ``init='pca'``.
     n_jobs : int, default=None
         Threads computing blocks of the objective side by side during ``fit``
-        (each with single-threaded BLAS): ``None`` means 1 (scikit-learn's
-        convention), ``-1`` all cores. Results do not depend on it.
+        (each with single-threaded BLAS): ``None`` uses as many as BLAS may
+        (all cores, unless limited by ``threadpoolctl.threadpool_limits`` or
+        ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``; scikit-learn's and
+        metric-learn's full-matrix products use BLAS threads the same way),
+        ``-1`` all cores. Results do not depend on it.
 
     Attributes
     ----------
@@ -219,11 +239,19 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         # data's spread (see LMNN), and L scaled back
         X64, L0, s = starting_point(self, X, None, r, rng)
 
-        n_threads = effective_n_jobs(self.n_jobs)
+        n_threads = n_threads_for(self.n_jobs)
+        screen = ScreenChoice(n)
+
+        def evaluate(L):
+            loss, grad, density = _mlkr_loss_grad(L, X64, y, None, n_threads,
+                                                  screen.precision, screen.nearest)
+            screen.density = density
+            return loss, grad
+
         if self.tol is None:
             first, ftol, gtol = None, None, None
         else:
-            first = mlkr_loss_grad(L0, X64, y, None, n_threads)
+            first = evaluate(L0)
             ftol = self.tol
             gtol = self.tol * max(np.abs(first[1]).max(), np.finfo(np.float64).tiny)
 
@@ -231,7 +259,7 @@ class MLKR(MahalanobisMixin, BaseEstimator):
             # the solver's first call is at L0, already evaluated for gtol
             if first is not None and np.array_equal(L, L0):
                 return first
-            return mlkr_loss_grad(L, X64, y, None, n_threads)
+            return evaluate(L)
 
         L = run_lbfgs(self, fun, L0, "MLKR", ftol=ftol, gtol=gtol, scale=s)
         self.components_ = (L / s).astype(X.dtype, copy=False)

@@ -1,29 +1,42 @@
 """Neighbourhood Components Analysis (Goldberger et al., NIPS 2004)."""
 
+import warnings
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 
-from mlearn._kernels._softmax import _nca_weights
+from mlearn._kernels._softmax import _nca_list_weights, _nca_weights
 from mlearn.base import MahalanobisMixin
 from mlearn.utils._init import starting_point
 from mlearn.utils._sklearn_compat import (
+    ConvergenceWarning,
     Interval,
     StrOptions,
     _fit_context,
     validate_data,
 )
-from mlearn.utils._softmax import run_lbfgs, softmax_pair_scatter
+from mlearn.utils._softmax import (
+    _SCREEN32,
+    ScreenChoice,
+    n_threads_for,
+    run_lbfgs,
+    softmax_pair_scatter,
+)
 from mlearn.utils._validation import check_classes, check_n_components
 
 __all__ = ["NCA", "nca_loss_grad"]
 
+# above this many samples, 'auto' starts from a fit on a subsample of
+# max(_COARSE_SIZE, n / 8) of them
+_COARSE_MIN = 30000
+_COARSE_SIZE = 5000
 
-def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
+
+def nca_loss_grad(L, X, codes, block_size=None, n_threads=1, screen="float64"):
     """NCA's loss (minus the expected number of correctly classified samples)
     and its gradient with respect to ``L``.
 
@@ -40,6 +53,11 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
     n_threads : int, default=1
         Threads computing blocks side by side; the result does not depend on
         it.
+    screen : {'float64', 'float32'}, default='float64'
+        'float32' finds the pairs that survive the softmax's cut with a
+        float32 GEMM (see :func:`mlearn.utils._softmax.softmax_pair_scatter`);
+        faster when few pairs survive. The loss and gradient are float64
+        either way.
 
     Returns
     -------
@@ -60,6 +78,11 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
     with :math:`w_{ij} = p_{ij}([y_j = y_i] − p_i)`, accumulated block of rows
     by block of rows (:func:`mlearn.utils._softmax.softmax_pair_scatter`).
     """
+    return _nca_loss_grad(L, X, codes, block_size, n_threads, screen)[:2]
+
+
+def _nca_loss_grad(L, X, codes, block_size, n_threads, screen, nearest=None):
+    """:func:`nca_loss_grad`, and the fraction of pairs screening listed."""
     X = np.asarray(X, dtype=np.float64)
     # distances and the gradient are unchanged by centring; centred points
     # lose less to cancellation in ‖z_i‖² + ‖z_j‖² − 2 z_iᵀz_j
@@ -67,15 +90,18 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1):
     L = np.asarray(L, dtype=np.float64)
     codes = np.ascontiguousarray(codes, dtype=np.intp)
     Z = np.ascontiguousarray(X @ L.T)
-    sq = np.einsum("ij,ij->i", Z, Z)
     p_same = np.empty(X.shape[0])
 
-    def weights(G, start, cols, counts):
-        return _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]],
-                            cols, counts)
+    def dense(G, sq, start):
+        return _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]])
 
-    AZ = softmax_pair_scatter(Z, weights, block_size, n_threads)
-    return -float(p_same.sum()), 2.0 * (AZ.T @ X)
+    def listed(G, cols, counts, start):
+        _nca_list_weights(G, cols, counts, codes, start,
+                          p_same[start:start + G.shape[0]])
+
+    AZ, density = softmax_pair_scatter(Z, dense, listed, block_size, n_threads,
+                                       screen, nearest)
+    return -float(p_same.sum()), 2.0 * (AZ.T @ X), density
 
 
 class NCA(MahalanobisMixin, BaseEstimator):
@@ -120,8 +146,22 @@ default='auto'
         Seeds ``init='random'`` and PCA's solver for ``init='pca'``.
     n_jobs : int, default=None
         Threads computing blocks of the objective side by side during ``fit``
-        (each with single-threaded BLAS): ``None`` means 1 (scikit-learn's
-        convention), ``-1`` all cores. Results do not depend on it.
+        (each with single-threaded BLAS): ``None`` uses as many as BLAS may
+        (all cores, unless limited by ``threadpoolctl.threadpool_limits`` or
+        ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``; scikit-learn's and
+        metric-learn's full-matrix products use BLAS threads the same way),
+        ``-1`` all cores. Results do not depend on it.
+    coarse_start : 'auto' or bool, default='auto'
+        Start from ``L`` fitted on a stratified random subsample of
+        ``max(5000, n_samples / 8)`` samples (drawn with ``random_state``,
+        from ``init``; recursively when that is large too), then fit on all
+        samples from there. The first iterations, while the softmax is wide
+        and nearly every pair carries weight, are the costly ones
+        (``O(n²)`` pairs each); on the subsample they cost 1/64 of that.
+        The objective, and the stopping rule, are those of all samples.
+        'auto' does so for more than 30 000 samples; ``False`` runs every
+        iteration on all samples (scikit-learn's and metric-learn's way).
+        Ignored under ``warm_start`` with a previous fit.
 
     Attributes
     ----------
@@ -135,6 +175,9 @@ default='auto'
         ``status``, ``success``, ``message``.
     n_features_in_ : int
         Number of features seen during ``fit``.
+    coarse_samples_ : int or None
+        Size of the subsample the fit started from (``coarse_start``), or
+        ``None``.
 
     See Also
     --------
@@ -184,11 +227,12 @@ default='auto'
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "n_jobs": [None, Integral],
+        "coarse_start": [StrOptions({"auto"}), "boolean"],
     }
 
     def __init__(self, n_components=None, *, init="auto", warm_start=False,
                  max_iter=200, tol=1e-5, callback=None, verbose=0,
-                 random_state=None, n_jobs=None):
+                 random_state=None, n_jobs=None, coarse_start="auto"):
         self.n_components = n_components
         self.init = init
         self.warm_start = warm_start
@@ -198,6 +242,7 @@ default='auto'
         self.verbose = verbose
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.coarse_start = coarse_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -226,9 +271,82 @@ default='auto'
         # units: far outside ordinary units it is solved in units of the
         # data's spread (see LMNN), and L scaled back
         X64, L0, s = starting_point(self, X, codes, r, rng)
-        n_threads = effective_n_jobs(self.n_jobs)
-        L = run_lbfgs(self, lambda L: nca_loss_grad(L, X64, codes, None, n_threads),
-                      L0, "NCA",
-                      ftol=self.tol, gtol=self.tol, scale=s)
+        n_threads = n_threads_for(self.n_jobs)
+        self.coarse_samples_ = None
+        coarse = (self.coarse_start if self.coarse_start != "auto"
+                  else n > _COARSE_MIN)
+        if coarse and not (self.warm_start and getattr(self, "components_", None)
+                           is not None):
+            L0, self.coarse_samples_, density = _coarse_fit(self, X64, codes, L0,
+                                                            n_threads, rng)
+        screen = ScreenChoice(n)
+        if self.coarse_samples_ is not None:
+            # as sharp as the subsample's end point: screen from the start
+            screen.density = density
+
+        def fun(L):
+            loss, grad, density = _nca_loss_grad(L, X64, codes, None, n_threads,
+                                                 screen.precision, screen.nearest)
+            screen.density = density
+            return loss, grad
+
+        L = run_lbfgs(self, fun, L0, "NCA", ftol=self.tol, gtol=self.tol, scale=s)
         self.components_ = (L / s).astype(X.dtype, copy=False)
         return self
+
+
+def _stratified_subsample(codes, size, rng):
+    """Indices of about ``size`` samples, each class in proportion (at least
+    two of each, all of a class with fewer), in increasing order."""
+    n = codes.shape[0]
+    picked = []
+    for c in np.unique(codes):
+        members = np.flatnonzero(codes == c)
+        take = min(members.size, max(2, int(round(members.size * size / n))))
+        picked.append(rng.choice(members, take, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def _coarse_fit(estimator, X, codes, L0, n_threads, rng):
+    """``L`` fitted on a stratified subsample (recursively for a large one)
+    until the softmax is sharp, to start the fit on all samples from: the
+    early iterations, while the softmax is still wide and every pair carries
+    weight, then cost ``(n / 8)²`` instead of ``n²`` per evaluation. Returns ``(L, size,
+    density)``, ``density`` the fraction of pairs with weight at the end."""
+    size = max(_COARSE_SIZE, X.shape[0] // 8)
+    idx = _stratified_subsample(codes, size, rng)
+    Xs, cs = X[idx], codes[idx]
+    if Xs.shape[0] > _COARSE_MIN:
+        L0 = _coarse_fit(estimator, Xs, cs, L0, n_threads, rng)[0]
+    screen = ScreenChoice(Xs.shape[0])
+
+    def fun(L):
+        loss, grad, density = _nca_loss_grad(L, Xs, cs, None, n_threads,
+                                             screen.precision, screen.nearest)
+        screen.density = density
+        return loss, grad
+
+    def sharp_enough(L, n_iter):
+        # the stage's job is done once the softmax is sharp (the evaluations
+        # on all samples are then cheap); going on would fit the subsample
+        if screen.density < _SCREEN32:
+            raise _StageDone(L)
+
+    stage = SimpleNamespace(max_iter=estimator.max_iter, tol=estimator.tol,
+                            callback=sharp_enough,
+                            verbose=estimator.verbose)
+    with warnings.catch_warnings():
+        # a stage, not the fit: its own iteration cap is no news
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            L = run_lbfgs(stage, fun, L0, f"NCA (start, {Xs.shape[0]} samples)",
+                          ftol=estimator.tol, gtol=estimator.tol)
+        except _StageDone as done:
+            L = done.L
+    return L, int(Xs.shape[0]), screen.density
+
+
+class _StageDone(Exception):
+    def __init__(self, L):
+        super().__init__()
+        self.L = np.array(L, dtype=np.float64)

@@ -54,6 +54,21 @@ def test_loss_and_gradient_equal_naive_loop(block_size):
                                atol=1e-12 * np.abs(ref_grad).max())
 
 
+@pytest.mark.parametrize("scale", [0.3, 1.0, 3.0, 30.0])
+def test_float32_screening_gives_the_float64_objective(scale):
+    X, y, L = _problem(n=500, d=5, r=4, scale=scale)
+    ref = mlkr_loss_grad(L, X, y, block_size=64)
+    got = mlkr_loss_grad(L, X, y, block_size=64, n_threads=2, screen="float32")
+    assert got[0] == pytest.approx(ref[0], rel=1e-13)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-10,
+                               atol=1e-12 * np.abs(ref[1]).max())
+    if scale == 0.3:
+        naive = _naive_loss_grad(L, X[:60], y[:60])
+        small = mlkr_loss_grad(L, X[:60], y[:60], screen="float32")
+        assert small[0] == pytest.approx(naive[0], rel=1e-12)
+        np.testing.assert_allclose(small[1], naive[1], rtol=1e-9, atol=1e-12)
+
+
 def test_gradient_check_grad():
     X, y, L = _problem(n=50, d=5, r=3)
 

@@ -217,3 +217,84 @@ def test_sparse_and_dense_weight_products_agree(monkeypatch, scale):
                                atol=1e-14 * np.abs(dense[1]).max())
     ref = _naive_loss_grad(L, X, y)
     assert dense[0] == pytest.approx(ref[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("scale", [0.3, 1.0, 3.0, 30.0])
+@pytest.mark.parametrize("block_size,n_threads", [(None, 1), (64, 3)])
+def test_float32_screening_gives_the_float64_objective(scale, block_size, n_threads):
+    # float32 screening lists every pair the float64 softmax keeps and
+    # recomputes their distances in float64: the same loss and gradient
+    X, y, L = _problem(n=700, d=6, r=4, scale=scale)
+    ref = nca_loss_grad(L, X, y, block_size=block_size)
+    got = nca_loss_grad(L, X, y, block_size=block_size, n_threads=n_threads,
+                        screen="float32")
+    assert got[0] == pytest.approx(ref[0], rel=1e-13)
+    np.testing.assert_allclose(got[1], ref[1], rtol=1e-10,
+                               atol=1e-12 * np.abs(ref[1]).max())
+
+
+def test_float32_screening_any_nearest_hint_and_huge_values(monkeypatch):
+    import mlearn.utils._softmax as softmax
+    from mlearn._nca import _nca_loss_grad
+
+    X, y, L = _problem(n=300, d=5, r=5, scale=4.0)
+    ref = nca_loss_grad(L, X, y)
+    rs = np.random.RandomState(1)
+    # the hint only seeds each row's threshold (any neighbour's distance is an
+    # upper bound on the smallest): a wrong one changes nothing
+    for hint in (np.full(300, -1), rs.randint(300, size=300),
+                 (np.arange(300) + 1) % 300):
+        nearest = hint.astype(np.intp)
+        loss, grad, density = _nca_loss_grad(L, X, y, 64, 1, "float32", nearest)
+        assert loss == pytest.approx(ref[0], rel=1e-13)
+        np.testing.assert_allclose(grad, ref[1], rtol=1e-10,
+                                   atol=1e-12 * np.abs(ref[1]).max())
+        assert 0 < density < 1
+    # the returned hint is each sample's nearest neighbour
+    Z = (X - X.mean(axis=0)) @ L.T
+    D = ((Z[:, None] - Z[None]) ** 2).sum(-1)
+    np.fill_diagonal(D, np.inf)
+    np.testing.assert_array_equal(nearest, D.argmin(axis=1))
+    # squared norms beyond float32's range: the float64 path, same result
+    monkeypatch.setattr(softmax, "_FLOAT32_SAFE", 1e-3)
+    loss, grad, _ = _nca_loss_grad(L, X, y, 64, 1, "float32", None)
+    ref = nca_loss_grad(L, X, y, block_size=64)
+    assert loss == ref[0]
+    np.testing.assert_array_equal(grad, ref[1])
+
+
+def test_coarse_start(monkeypatch):
+    import mlearn._nca as nca_module
+
+    X, y = make_classification(n_samples=1200, n_features=8, n_informative=4,
+                               n_classes=3, random_state=0)
+    monkeypatch.setattr(nca_module, "_COARSE_MIN", 1000)
+    monkeypatch.setattr(nca_module, "_COARSE_SIZE", 400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        full = NCA(coarse_start=False, random_state=0).fit(X, y)
+        coarse = NCA(random_state=0).fit(X, y)
+        again = NCA(random_state=0).fit(X, y)
+    assert full.coarse_samples_ is None
+    # 'auto' above _COARSE_MIN: a subsample of max(_COARSE_SIZE, n / 8)
+    assert coarse.coarse_samples_ == pytest.approx(400, abs=3)
+    np.testing.assert_array_equal(coarse.components_, again.components_)
+    # the same objective on all samples, at a point close to the plain fit's
+    # (another local optimum: 1082 against 1106 expected correct here)
+    assert coarse.opt_result_.fun <= full.opt_result_.fun + 0.05 * X.shape[0]
+    assert coarse.opt_result_.fun < NCA(max_iter=1, coarse_start=False).fit(
+        X, y).opt_result_.fun
+    loss, grad = nca_loss_grad(coarse.components_, X, y)
+    assert loss == pytest.approx(coarse.opt_result_.fun, rel=1e-9)
+    # every class is in the subsample, in proportion
+    codes = np.repeat([0, 1, 2], [500, 95, 5])
+    idx = nca_module._stratified_subsample(codes, 60, np.random.RandomState(0))
+    assert np.bincount(codes[idx]).tolist() == [50, 10, 2]
+    assert np.unique(idx).size == idx.size
+    # recursive: a subsample above _COARSE_MIN starts from a smaller one
+    monkeypatch.setattr(nca_module, "_COARSE_MIN", 100)
+    monkeypatch.setattr(nca_module, "_COARSE_SIZE", 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        nested = NCA(random_state=0, max_iter=30).fit(X, y)
+    assert nested.coarse_samples_ == pytest.approx(150, abs=3)

@@ -7,25 +7,42 @@ Both objectives depend on ``L`` only through the squared distances
           \\quad (A Z)_i = \\sum_j (w_{ij} + w_{ji}) (z_i − z_j)
 
 :func:`softmax_pair_scatter` computes ``A Z`` one block of rows at a time: a GEMM
-gives the block's inner products with every sample, a numba kernel turns them
-into the weights ``w_ij`` in place, and two more GEMMs accumulate
+gives the block's inner products with every sample, a numba kernel lists the
+pairs that survive the softmax's cut (2⁻⁶⁰ of a row's largest term) with their
+distances, another turns those into the weights ``w_ij`` in place, and two
+more GEMMs (or, for a sparse block, a loop over the list) accumulate
 ``Σ_j w_ij [z_j, 1]`` (the block's rows) and ``Σ_i w_ij [z_i, 1]`` (every sample).
 Memory is ``O(n · block + n r)``; the ``n × n`` matrix never exists.
+
+Late in a fit the softmax is sharp and a few pairs per row survive: the
+screening GEMM then runs in float32 (:class:`ScreenChoice`), with a cut widened
+by its rounding bound, and the surviving pairs' distances are recomputed in
+float64, so the objective is the float64 one either way.
 """
 
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.linalg.blas import dgemm
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
-from mlearn._kernels._softmax import _sparse_pair_scatter
+from mlearn._kernels._softmax import (
+    CUT,
+    _compact_nonzero,
+    _expand_rows,
+    _list_pair_scatter,
+    _listed_distances,
+    _screen_tile_f32,
+    _sparse_pair_scatter,
+)
 from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
 
-__all__ = ["block_rows", "run_lbfgs", "softmax_pair_scatter"]
+__all__ = ["ScreenChoice", "block_rows", "n_threads_for", "run_lbfgs",
+           "softmax_pair_scatter"]
 
 # elements of one block of the distance matrix (2 MB in float64): the block
 # stays in cache between the GEMM that fills it, the kernel and the two GEMMs
@@ -39,6 +56,21 @@ _LANES = 4
 # GEMMs for a numba loop over the non-zero entries (late in a fit the softmax
 # is sharp and most weights are exactly 0)
 _SPARSE = 0.05
+# below this fraction of listed pairs the next evaluation screens in float32
+_SCREEN32 = 0.02
+# squared norms up to this keep float32 distances finite
+_FLOAT32_SAFE = 1e37
+# float32 screening: columns per tile so a tile of a block is about 1 MB
+_TILE_ELEMENTS = 1 << 18
+
+
+def _round_up_f32(values):
+    """``values`` (float64) rounded up to float32."""
+    values = np.asarray(values, dtype=np.float64)
+    out = values.astype(np.float32)
+    low = out < values
+    out[low] = np.nextafter(out[low], np.float32(np.inf))
+    return out
 
 
 _controller = []
@@ -53,38 +85,79 @@ def _single_threaded_blas():
     return _controller[0].limit(limits=1, user_api="blas")
 
 
+def n_threads_for(n_jobs):
+    """Threads for the blocked objective: ``n_jobs`` as joblib reads it, and
+    for ``None`` as many as BLAS may use now (all cores unless limited, e.g.
+    by ``threadpoolctl.threadpool_limits`` or ``OPENBLAS_NUM_THREADS``): the
+    blocks replace BLAS-threaded full-matrix products, so by default they
+    use the cores those would."""
+    if n_jobs is not None:
+        return effective_n_jobs(n_jobs)
+    if not _controller:
+        _controller.append(ThreadpoolController())
+    counts = [lib.num_threads for lib in _controller[0].lib_controllers
+              if lib.user_api == "blas"]
+    return max(1, min(counts)) if counts else 1
+
+
 def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
     """Rows per block so a block holds about ``block_elements`` distances."""
     return int(min(n_samples,
                    max(_MIN_ROWS, block_elements // max(n_samples, 1))))
 
 
-def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
+def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
+                         n_threads=1, screen="float64", nearest=None):
     """``A Z`` of a softmax-over-neighbours gradient, block by block.
 
     Parameters
     ----------
     Z : ndarray of shape (n_samples, n_components), float64, C-contiguous
         The samples in the current learned space.
-    weights : callable
-        ``weights(G, start, cols, counts)`` receives ``G = Z[start:start+b]
-        Zᵀ`` (a ``(b, n_samples)`` float64 view) and overwrites it with the
-        pair weights ``w_ij`` of rows ``start … start + b − 1`` (0 on the
-        diagonal), lists each row's non-zero columns in ``cols`` (int32) and
-        their number in ``counts``, and returns how many are non-zero; it
-        keeps whatever per-row results it needs itself (it is called from
-        ``n_threads`` threads at once, on disjoint rows).
+    dense_weights : callable
+        ``dense_weights(G, sq, start)`` receives ``G = Z[start:start+b] Zᵀ``
+        (a ``(b, n_samples)`` float64 view) and the squared norms ``sq`` of
+        the rows of ``Z``, overwrites ``G`` with the pair weights ``w_ij`` of
+        rows ``start … start + b − 1`` (0 on the diagonal) and returns how
+        many softmax terms are non-zero (every other weight is exactly 0).
+    list_weights : callable
+        ``list_weights(G, cols, counts, start)`` receives a block's screened
+        pairs: row ``r`` (sample ``start + r``) has ``counts[r]`` columns
+        ``cols[r, :counts[r]]`` whose squared distances are
+        ``G[r, :counts[r]]``; it overwrites those with the pair weights.
+        Every unlisted pair lies more than ``CUT`` beyond its row's smallest
+        distance: its softmax term is below ``2⁻⁶⁰`` of the row's largest
+        and counts as 0, as in ``dense_weights``.
+        Both callables keep whatever per-row results they need themselves
+        (they are called from ``n_threads`` threads at once, on disjoint
+        rows).
     block_size : int, default=None
         Rows per block; ``None`` chooses about 2¹⁸ distances per block
         (at least 64 rows).
     n_threads : int, default=1
         Threads running blocks side by side (each with single-threaded BLAS
         calls of its own). The result does not depend on it.
+    screen : {'float64', 'float32'}, default='float64'
+        'float64': the dense weights on float64 GEMMs. 'float32': a float32
+        GEMM lists the pairs that survive the cut (every one the float64
+        computation keeps: its rounding bound widens the cut), their
+        distances are recomputed in float64 from ``z_i − z_j`` and the
+        weights computed on the list; it pays when few pairs survive, late
+        in a fit. It falls back to 'float64' when ``Z`` is too large for
+        float32.
+    nearest : ndarray of shape (n_samples,), dtype intp, default=None
+        In/out for 'float32' screening: each sample's nearest neighbour at
+        the previous evaluation (−1: none), whose distance starts the row's
+        threshold; overwritten with the nearest listed neighbour now. The
+        result does not depend on it, only the time.
 
     Returns
     -------
     AZ : ndarray of shape (n_samples, n_components)
         :math:`(A Z)_i = \\sum_j (w_{ij} + w_{ji})(z_i − z_j)`.
+    density : float
+        Fraction of the pairs with a non-zero weight ('float64') or listed
+        ('float32').
 
     Notes
     -----
@@ -100,25 +173,81 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
     Z1 = np.empty((n, r + 1))
     Z1[:, :r] = Z
     Z1[:, r] = 1.0
+    sq = np.einsum("ij,ij->i", Z, Z)
+    Z32 = None
+    if screen == "float32" and sq.max() < _FLOAT32_SAFE:
+        Z32 = Z.astype(np.float32)
+        z32 = Z32.astype(np.float64)
+        sq32 = np.einsum("ij,ij->i", z32, z32).astype(np.float32)
+        # a float32 distance is off by at most (r + 8) u (‖z_i‖² + ‖z_j‖²),
+        # u = 2⁻²⁴ (the rounding of Z, the GEMM's sums, the norms and the
+        # sum of three terms); the cut widens by four times that, plus the
+        # rounding of the threshold itself
+        top = sq.max()
+        thr_slack = _round_up_f32(CUT + 4.0 * (r + 8) * 2.0 ** -24 * (sq + top)
+                                  + 2.0 ** -20 * (1.0 + top))
+        # each row's first threshold: the distance to the previous nearest
+        # neighbour (an upper bound on the smallest distance), else +inf
+        m_first = np.full(n, np.inf, dtype=np.float32)
+        if nearest is None:
+            nearest = np.full(n, -1, dtype=np.intp)
+        known = nearest >= 0
+        diff = Z[known] - Z[nearest[known]]
+        m_first[known] = _round_up_f32(np.einsum("ij,ij->i", diff, diff))
+        width = int(min(n, max(1024, _TILE_ELEMENTS // b)))
     # Σ_j w_ij [z_j, 1] for the block's rows: W Z and the row sums of W
     WZ1 = np.empty((n, r + 1))
     # Σ_i w_ij [z_i, 1] for every j, per lane: Wᵀ Z and the column sums of W
     WtZ1 = np.zeros((n_lanes, n, r + 1))
+    kept = np.zeros(n_lanes, dtype=np.int64)
 
     def lane(k):
         G = np.empty((b, n))
         cols = np.empty((b, n), dtype=np.int32)
         counts = np.empty(b, dtype=np.intp)
+        if Z32 is not None:
+            tile = np.empty(b * width, dtype=np.float32)
+            tile_min = np.empty(b, dtype=np.float32)
         acc = WtZ1[k]
         for start in starts[k::n_lanes]:
             stop = min(start + b, n)
-            Gb = G[: stop - start]
-            np.matmul(Z[start:stop], Z.T, out=Gb)
-            nnz = weights(Gb, start, cols, counts)
-            if nnz <= _SPARSE * Gb.size:
-                _sparse_pair_scatter(Gb, start, cols, counts, Z1, WZ1[start:stop],
-                                     acc)
-                continue
+            Gb, cb, nb = G[: stop - start], cols[: stop - start], counts[: stop - start]
+            if Z32 is None:
+                np.matmul(Z[start:stop], Z.T, out=Gb)
+                nnz = dense_weights(Gb, sq, start)
+                kept[k] += nnz
+                if nnz <= _SPARSE * Gb.size:
+                    _compact_nonzero(Gb, cb, nb)
+                    _sparse_pair_scatter(Gb, start, cb, nb, Z1, WZ1[start:stop],
+                                         acc)
+                    continue
+            else:
+                nb[:] = 0
+                m_run = m_first[start:stop].copy()
+                sq_rows, slack_rows = sq32[start:stop], thr_slack[start:stop]
+                low = tile_min[: stop - start]
+                for col0 in range(0, n, width):
+                    w = min(width, n - col0)
+                    T = tile[: (stop - start) * w].reshape(stop - start, w)
+                    # T = ‖z_j‖² − 2 z_iᵀz_j, its row minima, and a scan of
+                    # the rows whose minimum reaches their threshold
+                    np.matmul(Z32[start:stop], Z32[col0:col0 + w].T, out=T)
+                    T *= np.float32(-2.0)
+                    T += sq32[col0:col0 + w]
+                    np.min(T, axis=1, out=low)
+                    low += sq_rows
+                    rows = np.flatnonzero(low < m_run + slack_rows)
+                    if rows.size:
+                        _screen_tile_f32(T, rows, sq32, col0, start, slack_rows,
+                                         m_run, cb, nb)
+                _listed_distances(Z, start, cb, nb, Gb, nearest[start:stop])
+                nnz = int(nb.sum())
+                kept[k] += nnz
+                list_weights(Gb, cb, nb, start)
+                if nnz <= _SPARSE * Gb.size:
+                    _list_pair_scatter(Gb, start, cb, nb, Z1, WZ1[start:stop], acc)
+                    continue
+                _expand_rows(Gb, cb, nb)
             np.matmul(Gb, Z1, out=WZ1[start:stop])
             # acc += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
             # accᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
@@ -135,7 +264,23 @@ def softmax_pair_scatter(Z, weights, block_size=None, n_threads=1):
     WtZ1 = WtZ1.sum(axis=0)
     # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
     # sums cost one GEMM column and keep A's rows summing to 0 as computed
-    return (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
+    AZ = (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
+    return AZ, float(kept.sum()) / (float(n) * n)
+
+
+class ScreenChoice:
+    """A fit's screening state across evaluations: float32 screening once
+    fewer than ``_SCREEN32`` of the pairs carried weight at the last
+    evaluation (late in a fit, when the softmax is sharp), and each sample's
+    last nearest neighbour, which starts its threshold."""
+
+    def __init__(self, n_samples):
+        self.density = 1.0
+        self.nearest = np.full(n_samples, -1, dtype=np.intp)
+
+    @property
+    def precision(self):
+        return "float32" if self.density < _SCREEN32 else "float64"
 
 
 def run_lbfgs(estimator, fun, L0, name, ftol, gtol, scale=1.0):
