@@ -42,7 +42,7 @@ def _sq_distances(A, B, nA, nB):
     return D
 
 
-def local_scatter(Xc, k):
+def local_scatter(Xc, k, variant="paper"):
     """Locally weighted scatter of one class, ``½ Σ_ij A_ij (x_i − x_j)(x_i − x_j)ᵀ``.
 
     The affinity is Zelnik-Manor and Perona's local scaling,
@@ -58,6 +58,11 @@ def local_scatter(Xc, k):
         depend on a shift, the round-off does).
     k : int
         Neighbour used for the local scale, ``1 ≤ k ≤ n_c − 1``.
+    variant : {'paper', 'metric_learn'}, default='paper'
+        'metric_learn': metric-learn 0.7's local scale, ``σ_i`` the ``i``-th
+        entry of ``np.partition(D[:, k], k)`` (row ``i`` of column ``k`` of
+        the column-partitioned distance matrix: the ``k``-th point's
+        distances, partly ordered), not ``x_i``'s own ``k``-th neighbour.
 
     Returns
     -------
@@ -80,6 +85,10 @@ def local_scatter(Xc, k):
         if len(blocks) == 1:
             kept = D  # one block: no second distance pass (partition copies)
         sigma[s:s + step] = np.sqrt(np.partition(D, k, axis=1)[:, k])
+    if variant == "metric_learn":
+        column = _sq_distances(Xc, Xc[k:k + 1], norms, norms[k:k + 1])[:, 0]
+        column[k] = 0.0
+        sigma = np.sqrt(np.partition(column, k))
     # D_ij / (σ_i σ_j) as two in-place scalings; a zero σ gets a zero row and
     # column of A afterwards (its 1/σ is left at 0 to keep 0 · ∞ out).
     inv = np.zeros(n_c)
@@ -100,7 +109,7 @@ def local_scatter(Xc, k):
     return (G + G.T) / 2.0
 
 
-def lfda_scatter(X, codes, n_classes, k):
+def lfda_scatter(X, codes, n_classes, k, variant="paper"):
     """Local between-class and within-class scatter ``(S_b, S_w)`` of LFDA.
 
     Parameters
@@ -113,6 +122,10 @@ def lfda_scatter(X, codes, n_classes, k):
     k : int
         Neighbour of the local scaling; a class with ``n_c ≤ k`` points uses its
         ``(n_c − 1)``-th neighbour.
+    variant : {'paper', 'metric_learn'}, default='paper'
+        'metric_learn': metric-learn 0.7's local scale (see
+        :func:`local_scatter`), its between-class scatter ``S_b + 2 S_w``,
+        and its ``k`` lowered for a small class and every class after it.
 
     Returns
     -------
@@ -152,11 +165,15 @@ def lfda_scatter(X, codes, n_classes, k):
     S_b = np.zeros((d, d))
     for c, (n_c, mean_c, scatter_c) in enumerate(stats):
         Xc = X[order[starts[c]:starts[c + 1]]] - mean_c
-        G = local_scatter(Xc, min(k, n_c - 1))
+        if variant == "metric_learn":
+            k = min(k, n_c - 1)  # metric-learn keeps it lowered for later classes
+        G = local_scatter(Xc, min(k, n_c - 1), variant)
         S_w += G / n_c
         dev = mean_c - mu
         S_b += (1.0 / n - 1.0 / n_c) * G + (1.0 - n_c / n) * scatter_c
         S_b += n_c * np.outer(dev, dev)
+    if variant == "metric_learn":
+        S_b += 2.0 * S_w
     return (S_b + S_b.T) / 2.0, S_w
 
 
@@ -229,6 +246,15 @@ class LFDA(MahalanobisMixin, BaseEstimator):
         discriminative directions weigh more; negative eigenvalues count as 0);
         'orthonormalized' makes them orthonormal (Gram–Schmidt, in eigenvalue
         order), which keeps the input's distances within the subspace.
+    variant : {'paper', 'metric_learn'}, default='paper'
+        'paper' follows Sugiyama's formulas. 'metric_learn' reproduces
+        metric-learn 0.7's LFDA, which departs from them twice: its local
+        scale ``σ_i`` is the ``i``-th entry of the class's ``k``-th point's
+        distances after ``np.partition`` (not ``x_i``'s own ``k``-th
+        neighbour distance), and its between-class scatter is
+        ``S_b + 2 S_w``. For code moving from metric-learn
+        (:mod:`mlearn.compat.metric_learn` sets it); the singular-scatter
+        ridge and the errors are the same in both.
 
     Attributes
     ----------
@@ -304,12 +330,15 @@ class LFDA(MahalanobisMixin, BaseEstimator):
         "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "k": [Interval(Integral, 1, None, closed="left"), None],
         "embedding_type": [StrOptions({"weighted", "orthonormalized", "plain"})],
+        "variant": [StrOptions({"paper", "metric_learn"})],
     }
 
-    def __init__(self, n_components=None, k=7, embedding_type="weighted"):
+    def __init__(self, n_components=None, k=7, embedding_type="weighted",
+                 variant="paper"):
         self.n_components = n_components
         self.k = k
         self.embedding_type = embedding_type
+        self.variant = variant
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -359,7 +388,8 @@ class LFDA(MahalanobisMixin, BaseEstimator):
                 "direction to learn."
             )
         Xs /= scale
-        S_b, S_w = lfda_scatter(Xs, codes, self.classes_.shape[0], k)
+        S_b, S_w = lfda_scatter(Xs, codes, self.classes_.shape[0], k,
+                                self.variant)
         S_t = Xs.T @ Xs
         L, self.eigenvalues_, ridge = _lfda_components(
             S_b, S_w, S_t, m, self.embedding_type)

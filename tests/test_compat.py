@@ -218,7 +218,8 @@ def test_every_learner_is_reachable_from_compat():
 def test_lfda_rca_compat_equal_mlearn():
     X, y = load_iris(return_X_y=True)
     a = _compat("LFDA")(n_components=2).fit(X, y)
-    b = mlearn.LFDA(n_components=2, k=3).fit(X, y)  # min(7, n_features - 1)
+    # min(7, n_features - 1), and metric-learn's formulas
+    b = mlearn.LFDA(n_components=2, k=3, variant="metric_learn").fit(X, y)
     np.testing.assert_allclose(a.components_, b.components_)
     chunks = ml.Constraints(y).chunks(n_chunks=20, chunk_size=2, random_state=0)
     a = _compat("RCA")().fit(X, chunks)

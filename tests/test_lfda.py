@@ -236,3 +236,53 @@ def test_duplicates_with_zero_local_scale_get_zero_affinity():
     ref_b, ref_w = dense_lfda_scatter(X, y, 2)
     np.testing.assert_allclose(S_w, ref_w, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(S_b, ref_b, rtol=1e-10, atol=1e-12)
+
+
+def metric_learn_lfda_scatter(X, y, k):
+    """metric-learn 0.7's scatter, written out: the local scale of row i is
+    entry i of column k of the class's column-partitioned distance matrix,
+    and its between-class matrix is ``S_m + S_w`` (the paper's
+    ``S_b = S_m − S_w``, with ``S_m`` the mixture scatter)."""
+    n, d = X.shape
+    S_w, S_m = np.zeros((d, d)), np.zeros((d, d))
+    for c in np.unique(y):
+        Xc = X[y == c]
+        D = pairwise_distances(Xc, squared=True)
+        kk = min(k, Xc.shape[0] - 1)
+        sigma = np.sqrt(np.partition(D, kk, axis=0)[:, kk])
+        scale = np.outer(sigma, sigma)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            A = np.where(scale > 0, np.exp(-D / scale), 0.0)
+        diff = Xc[:, None, :] - Xc[None, :, :]
+        G = 0.5 * np.einsum("ij,ijk,ijl->kl", A, diff, diff)
+        S_w += G / Xc.shape[0]
+        S_m += G / n
+    for i in range(n):
+        diff = X[i] - X[y != y[i]]
+        S_m += diff.T @ diff / (2 * n)
+    return S_m + S_w, S_w
+
+
+@pytest.mark.parametrize("embedding_type", ["weighted", "plain"])
+@pytest.mark.parametrize("name", ["iris", "wine", "multimodal"])
+def test_metric_learn_variant_matches_its_formulas(name, embedding_type):
+    from scipy.linalg import eigh
+
+    from mlearn.compat.metric_learn import LFDA as CompatLFDA
+
+    X, y = _data(name)
+    k = min(7, X.shape[1] - 1)
+    S_b, S_w = metric_learn_lfda_scatter(X, y, k)
+    lam, V = eigh(S_b, S_w)
+    lam, V = lam[::-1], V[:, ::-1]
+    if embedding_type == "weighted":
+        V = V * np.sqrt(np.clip(lam, 0, None))
+    D_ref = cdist(X @ V, X @ V)
+    for est in (LFDA(k=None, embedding_type=embedding_type, variant="metric_learn"),
+                CompatLFDA(embedding_type=embedding_type)):
+        Z = est.fit(X, y).transform(X)
+        np.testing.assert_allclose(cdist(Z, Z), D_ref, rtol=1e-6,
+                                   atol=1e-9 * D_ref.max())
+    # and it is not the paper's embedding
+    Z = LFDA(k=None, embedding_type=embedding_type).fit(X, y).transform(X)
+    assert np.abs(cdist(Z, Z) - D_ref).max() > 1e-3 * D_ref.max()

@@ -178,7 +178,7 @@ _SPECS = {
 # mlearn parameters that take another default under metric-learn's name, so
 # that the same call learns metric-learn's metric (docs/migration.rst has the
 # figures): ITML's bounds by metric-learn's rule, MMC without the proximal term,
-# NCA without the subsample start.
+# NCA without the subsample start, LFDA with metric-learn's formulas.
 _EXTRA_DEFAULTS = {
     "ITML": {"bounds": "metric_learn"},
     "ITML_Supervised": {"bounds": "metric_learn"},
@@ -186,6 +186,8 @@ _EXTRA_DEFAULTS = {
     "MMC_Supervised": {"regularization": 0.0},
     # every iteration on all samples, as metric-learn
     "NCA": {"coarse_start": False},
+    # metric-learn's local scale and S_b + 2 S_w
+    "LFDA": {"variant": "metric_learn"},
 }
 
 # metric-learn 0.7's deprecated aliases, still accepted there with a
