@@ -20,7 +20,6 @@ from mlearn.utils._sklearn_compat import (
     validate_data,
 )
 from mlearn.utils._softmax import (
-    _SCREEN32,
     ScreenChoice,
     n_threads_for,
     run_lbfgs,
@@ -308,10 +307,12 @@ def _stratified_subsample(codes, size, rng):
 
 
 def _coarse_fit(estimator, X, codes, L0, n_threads, rng):
-    """``L`` fitted on a stratified subsample (recursively for a large one)
-    until the softmax is sharp, to start the fit on all samples from: the
-    early iterations, while the softmax is still wide and every pair carries
-    weight, then cost ``(n / 8)²`` instead of ``n²`` per evaluation. Returns ``(L, size,
+    """``L`` fitted on a stratified subsample (recursively for a large one),
+    to start the fit on all samples from: the early iterations, while the
+    softmax is still wide and every pair carries weight, then cost
+    ``(n / 8)²`` instead of ``n²`` per evaluation. (Stopping the stage as
+    soon as the softmax is sharp made the fit on all samples longer: 229 s
+    against 176 s at n = 50 000.) Returns ``(L, size,
     density)``, ``density`` the fraction of pairs with weight at the end."""
     size = max(_COARSE_SIZE, X.shape[0] // 8)
     idx = _stratified_subsample(codes, size, rng)
@@ -326,27 +327,11 @@ def _coarse_fit(estimator, X, codes, L0, n_threads, rng):
         screen.density = density
         return loss, grad
 
-    def sharp_enough(L, n_iter):
-        # the stage's job is done once the softmax is sharp (the evaluations
-        # on all samples are then cheap); going on would fit the subsample
-        if screen.density < _SCREEN32:
-            raise _StageDone(L)
-
     stage = SimpleNamespace(max_iter=estimator.max_iter, tol=estimator.tol,
-                            callback=sharp_enough,
-                            verbose=estimator.verbose)
+                            callback=None, verbose=estimator.verbose)
     with warnings.catch_warnings():
         # a stage, not the fit: its own iteration cap is no news
         warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
-            L = run_lbfgs(stage, fun, L0, f"NCA (start, {Xs.shape[0]} samples)",
-                          ftol=estimator.tol, gtol=estimator.tol)
-        except _StageDone as done:
-            L = done.L
+        L = run_lbfgs(stage, fun, L0, f"NCA (start, {Xs.shape[0]} samples)",
+                      ftol=estimator.tol, gtol=estimator.tol)
     return L, int(Xs.shape[0]), screen.density
-
-
-class _StageDone(Exception):
-    def __init__(self, L):
-        super().__init__()
-        self.L = np.array(L, dtype=np.float64)

@@ -179,12 +179,20 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
         Z32 = Z.astype(np.float32)
         z32 = Z32.astype(np.float64)
         sq32 = np.einsum("ij,ij->i", z32, z32).astype(np.float32)
-        # a float32 distance is off by at most (r + 8) u (‖z_i‖² + ‖z_j‖²),
-        # u = 2⁻²⁴ (the rounding of Z, the GEMM's sums, the norms and the
-        # sum of three terms); the cut widens by four times that, plus the
+        # one GEMM gives ‖z_j‖² − 2 z_iᵀz_j: [z_i, 1] · [−2 z_j, ‖z_j‖²]
+        # (−2 z_j is exact in float32)
+        Z32a = np.empty((n, r + 1), dtype=np.float32)
+        Z32a[:, :r] = Z32
+        Z32a[:, r] = 1.0
+        Z32b = np.empty((n, r + 1), dtype=np.float32)
+        Z32b[:, :r] = -2.0 * Z32
+        Z32b[:, r] = sq32
+        # a float32 distance is off by at most (r + 10) u (‖z_i‖² + ‖z_j‖²),
+        # u = 2⁻²⁴ (the rounding of Z, the GEMM's r + 1 terms, the norms and
+        # the last sum); the cut widens by four times that, plus the
         # rounding of the threshold itself
         top = sq.max()
-        thr_slack = _round_up_f32(CUT + 4.0 * (r + 8) * 2.0 ** -24 * (sq + top)
+        thr_slack = _round_up_f32(CUT + 4.0 * (r + 10) * 2.0 ** -24 * (sq + top)
                                   + 2.0 ** -20 * (1.0 + top))
         # each row's first threshold: the distance to the previous nearest
         # neighbour (an upper bound on the smallest distance), else +inf
@@ -231,9 +239,7 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
                     T = tile[: (stop - start) * w].reshape(stop - start, w)
                     # T = ‖z_j‖² − 2 z_iᵀz_j, its row minima, and a scan of
                     # the rows whose minimum reaches their threshold
-                    np.matmul(Z32[start:stop], Z32[col0:col0 + w].T, out=T)
-                    T *= np.float32(-2.0)
-                    T += sq32[col0:col0 + w]
+                    np.matmul(Z32a[start:stop], Z32b[col0:col0 + w].T, out=T)
                     np.min(T, axis=1, out=low)
                     low += sq_rows
                     rows = np.flatnonzero(low < m_run + slack_rows)
