@@ -57,7 +57,10 @@ _LANES = 4
 # is sharp and most weights are exactly 0)
 _SPARSE = 0.05
 # below this fraction of listed pairs the next evaluation screens in float32
+# (from this many samples: below, the fixed costs of its tiles outweigh the
+# halved GEMM)
 _SCREEN32 = 0.02
+_SCREEN32_MIN_SAMPLES = 4096
 # squared norms up to this keep float32 distances finite
 _FLOAT32_SAFE = 1e37
 # float32 screening: columns per tile so a tile of a block is about 1 MB
@@ -261,12 +264,15 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
                   overwrite_c=1)
 
     n_threads = max(1, min(int(n_threads), n_lanes))
-    if n_threads == 1:
-        for k in range(n_lanes):
-            lane(k)
-    else:
-        with _single_threaded_blas(), ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(lane, range(n_lanes)))
+    # the blocks' GEMMs are small: BLAS threads of their own would only
+    # contend (a single-threaded call outside a fit ran 3-10x slower)
+    with _single_threaded_blas():
+        if n_threads == 1:
+            for k in range(n_lanes):
+                lane(k)
+        else:
+            with ThreadPoolExecutor(n_threads) as pool:
+                list(pool.map(lane, range(n_lanes)))
     WtZ1 = WtZ1.sum(axis=0)
     # the rows of W sum to 0 in exact arithmetic for NCA and MLKR; the row
     # sums cost one GEMM column and keep A's rows summing to 0 as computed
@@ -277,8 +283,9 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
 class ScreenChoice:
     """A fit's screening state across evaluations: float32 screening once
     fewer than ``_SCREEN32`` of the pairs carried weight at the last
-    evaluation (late in a fit, when the softmax is sharp), and each sample's
-    last nearest neighbour, which starts its threshold."""
+    evaluation (late in a fit, when the softmax is sharp) and there are at
+    least ``_SCREEN32_MIN_SAMPLES`` samples, and each sample's last nearest
+    neighbour, which starts its threshold."""
 
     def __init__(self, n_samples):
         self.density = 1.0
@@ -286,7 +293,10 @@ class ScreenChoice:
 
     @property
     def precision(self):
-        return "float32" if self.density < _SCREEN32 else "float64"
+        if (self.density < _SCREEN32
+                and self.nearest.shape[0] >= _SCREEN32_MIN_SAMPLES):
+            return "float32"
+        return "float64"
 
 
 def run_lbfgs(estimator, fun, L0, name, ftol, gtol, scale=1.0):
