@@ -48,7 +48,7 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1, screen="float64"):
     block_size : int, default=None
         Rows of the distance matrix held at once; ``None`` chooses about 2¹⁸
         distances per block
-        (at least 64 rows).
+        (at least 128 rows).
     n_threads : int, default=1
         Threads computing blocks side by side; the result does not depend on
         it.

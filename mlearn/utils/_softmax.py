@@ -46,10 +46,10 @@ __all__ = ["ScreenChoice", "block_rows", "n_threads_for", "run_lbfgs",
 
 # elements of one block of the distance matrix (2 MB in float64): the block
 # stays in cache between the GEMM that fills it, the kernel and the two GEMMs
-# that read it; at least 64 rows so the per-block GEMMs over all n samples
+# that read it; at least 128 rows so the per-block GEMMs over all n samples
 # stay compute-bound
 _BLOCK_ELEMENTS = 1 << 18
-_MIN_ROWS = 64
+_MIN_ROWS = 128
 # blocks are dealt to this many accumulators whatever the number of threads
 _LANES = 4
 # a block with at most this fraction of non-zero weights skips its two weight
@@ -103,8 +103,11 @@ def n_threads_for(n_jobs):
     return max(1, min(counts)) if counts else 1
 
 
-def block_rows(n_samples, block_elements=_BLOCK_ELEMENTS):
-    """Rows per block so a block holds about ``block_elements`` distances."""
+def block_rows(n_samples, block_elements=None):
+    """Rows per block so a block holds about ``block_elements`` distances
+    (``_BLOCK_ELEMENTS``), at least ``_MIN_ROWS``."""
+    if block_elements is None:
+        block_elements = _BLOCK_ELEMENTS
     return int(min(n_samples,
                    max(_MIN_ROWS, block_elements // max(n_samples, 1))))
 
@@ -136,7 +139,7 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
         rows).
     block_size : int, default=None
         Rows per block; ``None`` chooses about 2¹⁸ distances per block
-        (at least 64 rows).
+        (at least 128 rows).
     n_threads : int, default=1
         Threads running blocks side by side (each with single-threaded BLAS
         calls of its own). The result does not depend on it.
