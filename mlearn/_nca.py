@@ -160,7 +160,8 @@ default='auto'
         The objective, and the stopping rule, are those of all samples.
         'auto' does so for more than 30 000 samples; ``False`` runs every
         iteration on all samples (scikit-learn's and metric-learn's way).
-        Ignored under ``warm_start`` with a previous fit.
+        Ignored under ``warm_start`` with a previous fit, and for 5000
+        samples or fewer.
 
     Attributes
     ----------
@@ -274,6 +275,8 @@ default='auto'
         self.coarse_samples_ = None
         coarse = (self.coarse_start if self.coarse_start != "auto"
                   else n > _COARSE_MIN)
+        # a subsample of max(_COARSE_SIZE, n / 8) must be smaller than the data
+        coarse = coarse and n > _COARSE_SIZE
         if coarse and not (self.warm_start and getattr(self, "components_", None)
                            is not None):
             L0, self.coarse_samples_, density = _coarse_fit(self, X64, codes, L0,

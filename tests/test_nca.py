@@ -276,6 +276,9 @@ def test_coarse_start(monkeypatch):
         coarse = NCA(random_state=0).fit(X, y)
         again = NCA(random_state=0).fit(X, y)
     assert full.coarse_samples_ is None
+    # no smaller subsample to start from: a plain fit
+    small = NCA(coarse_start=True, max_iter=3).fit(X[:300], y[:300])
+    assert small.coarse_samples_ is None
     # 'auto' above _COARSE_MIN: a subsample of max(_COARSE_SIZE, n / 8)
     assert coarse.coarse_samples_ == pytest.approx(400, abs=3)
     np.testing.assert_array_equal(coarse.components_, again.components_)
