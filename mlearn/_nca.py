@@ -157,8 +157,10 @@ default='auto'
         samples from there. The first iterations, while the softmax is wide
         and nearly every pair carries weight, are the costly ones
         (``O(n²)`` pairs each); on the subsample they cost 1/64 of that.
-        The objective, and the stopping rule, are those of all samples.
-        'auto' does so for more than 30 000 samples; ``False`` runs every
+        The objective, and the stopping rule, are those of all samples;
+        ``callback``, ``n_iter_`` and ``opt_result_`` see only the fit on
+        all samples (the stage may run up to ``max_iter`` iterations of its
+        own). 'auto' does so for more than 30 000 samples; ``False`` runs every
         iteration on all samples (scikit-learn's and metric-learn's way).
         Ignored under ``warm_start`` with a previous fit, and for 5000
         samples or fewer.
