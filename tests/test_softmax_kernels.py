@@ -44,14 +44,13 @@ def problem():
 def test_compact_and_expand(problem):
     _, D = problem
     W = np.where(np.exp(-D) > 1e-3, np.exp(-D), 0.0)
+    packed = W.copy()
     cols = np.empty(W.shape, dtype=np.int32)
     counts = np.empty(W.shape[0], dtype=np.intp)
-    _compact_nonzero(W, cols, counts)
+    _compact_nonzero(packed, cols, counts)
     for i in range(W.shape[0]):
         np.testing.assert_array_equal(cols[i, :counts[i]], np.flatnonzero(W[i]))
-    packed = np.zeros_like(W)
-    for i in range(W.shape[0]):
-        packed[i, :counts[i]] = W[i, cols[i, :counts[i]]]
+        np.testing.assert_array_equal(packed[i, :counts[i]], W[i][W[i] != 0])
         packed[i, counts[i]:] = 7.0  # garbage beyond the list
     _expand_rows(packed, cols, counts)
     np.testing.assert_array_equal(packed, W)
@@ -112,10 +111,8 @@ def test_list_pair_scatter_equals_two_products(problem):
     np.fill_diagonal(W, 0.0)
     cols = np.empty((n, n), dtype=np.int32)
     counts = np.empty(n, dtype=np.intp)
-    _compact_nonzero(W, cols, counts)
-    packed = np.zeros_like(W)
-    for i in range(n):
-        packed[i, :counts[i]] = W[i, cols[i, :counts[i]]]
+    packed = W.copy()
+    _compact_nonzero(packed, cols, counts)
     Z1 = np.hstack([Z, np.ones((n, 1))])
     WZ1 = np.empty((n - 10, 4))
     WtZ1 = np.zeros((n, 4))

@@ -20,7 +20,8 @@ weights in one of two ways:
 
 The weighted sums ``Σ_j w_ij [z_j, 1]`` and ``Σ_i w_ij [z_i, 1]`` are then two
 GEMMs of the caller's or, for a block with few non-zero weights, a loop over
-them (:func:`_sparse_pair_scatter`, :func:`_list_pair_scatter`). Every
+them (:func:`_list_pair_scatter`, after :func:`_compact_nonzero` packs a dense
+block's weights). Every
 full-row loop vectorises. Rows are independent and each writes only its own
 outputs.
 """
@@ -451,58 +452,18 @@ def _mlkr_weights(G, sq, start, y, y_hat):
 
 @numba.njit(**SERIAL)
 def _compact_nonzero(W, cols, counts):
-    """List each row's non-zero weights' columns (``cols[r, :counts[r]]``)
-    for :func:`_sparse_pair_scatter`; a branch rarely taken in a sparse
-    block."""
+    """Pack each row's non-zero weights at its front (``W[r, :counts[r]]``,
+    in place: ``k <= j``) with their columns (``cols[r, :counts[r]]``), for
+    :func:`_list_pair_scatter`; a branch rarely taken in a sparse block."""
     b, n = W.shape
     for r in range(b):
         row = W[r]
         cr = cols[r]
         k = 0
         for j in range(n):
-            if row[j] != 0.0:
+            w = row[j]
+            if w != 0.0:
+                row[k] = w
                 cr[k] = j
                 k += 1
         counts[r] = k
-
-
-@numba.njit(**SERIAL)
-def _sparse_pair_scatter(W, start, cols, counts, Z1, WZ1, WtZ1):
-    """The two weight products of a block whose weights are mostly 0.
-
-    Parameters
-    ----------
-    W : float64 array (b, n)
-        Pair weights of rows ``start … start + b − 1``.
-    start : int
-    cols, counts : int32 array (b, n), intp array (b,)
-        The columns of each row's non-zero weights (from the weight kernel).
-    Z1 : float64 array (n, r + 1)
-        ``[Z, 1]``.
-    WZ1 : float64 array (b, r + 1)
-        Out: ``W Z1`` (the block's rows).
-    WtZ1 : float64 array (n, r + 1)
-        In/out: ``WᵀZ1[start:start+b]`` is added.
-
-    Notes
-    -----
-    .. math:: (WZ_1)_i = \\sum_{j: w_{ij} ≠ 0} w_{ij} [z_j, 1],\\quad
-              (W^⊤Z_1)_j \\mathrel{+}= \\sum_{i: w_{ij} ≠ 0} w_{ij} [z_i, 1]
-    """
-    b = W.shape[0]
-    k = Z1.shape[1]
-    for r in range(b):
-        out = WZ1[r]
-        for c in range(k):
-            out[c] = 0.0
-        zi = Z1[start + r]
-        row = W[r]
-        cr = cols[r]
-        for t in range(counts[r]):
-            j = cr[t]
-            w = row[j]
-            zj = Z1[j]
-            acc = WtZ1[j]
-            for c in range(k):
-                out[c] += w * zj[c]
-                acc[c] += w * zi[c]

@@ -36,7 +36,6 @@ from mlearn._kernels._softmax import (
     _list_pair_scatter,
     _listed_distances,
     _screen_tile_f32,
-    _sparse_pair_scatter,
 )
 from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
@@ -229,12 +228,9 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
             if Z32 is None:
                 np.matmul(Z[start:stop], Z.T, out=Gb)
                 nnz = dense_weights(Gb, sq, start)
-                kept[k] += nnz
-                if nnz <= _SPARSE * Gb.size:
+                packed = nnz <= _SPARSE * Gb.size
+                if packed:
                     _compact_nonzero(Gb, cb, nb)
-                    _sparse_pair_scatter(Gb, start, cb, nb, Z1, WZ1[start:stop],
-                                         acc)
-                    continue
             else:
                 nb[:] = 0
                 m_run = m_first[start:stop].copy()
@@ -254,12 +250,15 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
                                          m_run, cb, nb)
                 _listed_distances(Z, start, cb, nb, Gb, nearest[start:stop])
                 nnz = int(nb.sum())
-                kept[k] += nnz
                 list_weights(Gb, cb, nb, start)
-                if nnz <= _SPARSE * Gb.size:
-                    _list_pair_scatter(Gb, start, cb, nb, Z1, WZ1[start:stop], acc)
-                    continue
-                _expand_rows(Gb, cb, nb)
+                packed = nnz <= _SPARSE * Gb.size
+                if not packed:
+                    _expand_rows(Gb, cb, nb)
+            kept[k] += nnz
+            if packed:
+                # few non-zero weights: a loop over them, not two GEMMs
+                _list_pair_scatter(Gb, start, cb, nb, Z1, WZ1[start:stop], acc)
+                continue
             np.matmul(Gb, Z1, out=WZ1[start:stop])
             # acc += Gbᵀ Z1[start:stop] in place (beta = 1): as Fortran arrays
             # accᵀ += Z1[start:stop]ᵀ Gb, no (n, r + 1) temporary per block
