@@ -1,5 +1,6 @@
 """Metric Learning for Kernel Regression (Weinberger & Tesauro, AISTATS 2007)."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -17,6 +18,7 @@ from mlearn.utils._sklearn_compat import (
 )
 from mlearn.utils._softmax import (
     ScreenChoice,
+    centred,
     n_threads_for,
     run_lbfgs,
     softmax_pair_scatter,
@@ -67,15 +69,12 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1, screen="float64"):
     with :math:`w_{ij} = p_{ij} (ŷ_i − y_i)(y_j − ŷ_i)`, accumulated block of
     rows by block of rows (:func:`mlearn.utils._softmax.softmax_pair_scatter`).
     """
-    return _mlkr_loss_grad(L, X, y, block_size, n_threads, screen)[:2]
+    return _mlkr_loss_grad(L, centred(X), y, block_size, n_threads, screen)[:2]
 
 
 def _mlkr_loss_grad(L, X, y, block_size, n_threads, screen, nearest=None):
-    """:func:`mlkr_loss_grad`, and the fraction of pairs screening listed."""
-    X = np.asarray(X, dtype=np.float64)
-    # distances and the gradient are unchanged by centring; centred points
-    # lose less to cancellation in ‖z_i‖² + ‖z_j‖² − 2 z_iᵀz_j
-    X = X - X.mean(axis=0)
+    """:func:`mlkr_loss_grad` on :func:`~mlearn.utils._softmax.centred` ``X``,
+    and the fraction of pairs screening listed."""
     L = np.asarray(L, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
     Z = np.ascontiguousarray(X @ L.T)
@@ -240,13 +239,9 @@ class MLKR(MahalanobisMixin, BaseEstimator):
         X64, L0, s = starting_point(self, X, None, r, rng)
 
         n_threads = n_threads_for(self.n_jobs)
-        screen = ScreenChoice(n)
-
-        def evaluate(L):
-            loss, grad, density = _mlkr_loss_grad(L, X64, y, None, n_threads,
-                                                  screen.precision, screen.nearest)
-            screen.density = density
-            return loss, grad
+        evaluate = ScreenChoice(n).objective(partial(
+            _mlkr_loss_grad, X=centred(X64), y=y, block_size=None,
+            n_threads=n_threads))
 
         if self.tol is None:
             first, ftol, gtol = None, None, None

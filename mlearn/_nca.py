@@ -1,6 +1,7 @@
 """Neighbourhood Components Analysis (Goldberger et al., NIPS 2004)."""
 
 import warnings
+from functools import partial
 from numbers import Integral, Real
 from types import SimpleNamespace
 
@@ -21,6 +22,7 @@ from mlearn.utils._sklearn_compat import (
 )
 from mlearn.utils._softmax import (
     ScreenChoice,
+    centred,
     n_threads_for,
     run_lbfgs,
     softmax_pair_scatter,
@@ -77,15 +79,12 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1, screen="float64"):
     with :math:`w_{ij} = p_{ij}([y_j = y_i] − p_i)`, accumulated block of rows
     by block of rows (:func:`mlearn.utils._softmax.softmax_pair_scatter`).
     """
-    return _nca_loss_grad(L, X, codes, block_size, n_threads, screen)[:2]
+    return _nca_loss_grad(L, centred(X), codes, block_size, n_threads, screen)[:2]
 
 
 def _nca_loss_grad(L, X, codes, block_size, n_threads, screen, nearest=None):
-    """:func:`nca_loss_grad`, and the fraction of pairs screening listed."""
-    X = np.asarray(X, dtype=np.float64)
-    # distances and the gradient are unchanged by centring; centred points
-    # lose less to cancellation in ‖z_i‖² + ‖z_j‖² − 2 z_iᵀz_j
-    X = X - X.mean(axis=0)
+    """:func:`nca_loss_grad` on :func:`~mlearn.utils._softmax.centred` ``X``,
+    and the fraction of pairs screening listed."""
     L = np.asarray(L, dtype=np.float64)
     codes = np.ascontiguousarray(codes, dtype=np.intp)
     Z = np.ascontiguousarray(X @ L.T)
@@ -281,19 +280,14 @@ default='auto'
         coarse = coarse and n > _COARSE_SIZE
         if coarse and not (self.warm_start and getattr(self, "components_", None)
                            is not None):
+            # screened from the start: as sharp as the subsample's end point
             L0, self.coarse_samples_, density = _coarse_fit(self, X64, codes, L0,
                                                             n_threads, rng)
-        screen = ScreenChoice(n)
-        if self.coarse_samples_ is not None:
-            # as sharp as the subsample's end point: screen from the start
-            screen.density = density
-
-        def fun(L):
-            loss, grad, density = _nca_loss_grad(L, X64, codes, None, n_threads,
-                                                 screen.precision, screen.nearest)
-            screen.density = density
-            return loss, grad
-
+        else:
+            density = 1.0
+        fun = ScreenChoice(n, density).objective(partial(
+            _nca_loss_grad, X=centred(X64), codes=codes, block_size=None,
+            n_threads=n_threads))
         L = run_lbfgs(self, fun, L0, "NCA", ftol=self.tol, gtol=self.tol, scale=s)
         self.components_ = (L / s).astype(X.dtype, copy=False)
         return self
@@ -325,13 +319,8 @@ def _coarse_fit(estimator, X, codes, L0, n_threads, rng):
     if Xs.shape[0] > _COARSE_MIN:
         L0 = _coarse_fit(estimator, Xs, cs, L0, n_threads, rng)[0]
     screen = ScreenChoice(Xs.shape[0])
-
-    def fun(L):
-        loss, grad, density = _nca_loss_grad(L, Xs, cs, None, n_threads,
-                                             screen.precision, screen.nearest)
-        screen.density = density
-        return loss, grad
-
+    fun = screen.objective(partial(_nca_loss_grad, X=centred(Xs), codes=cs,
+                                   block_size=None, n_threads=n_threads))
     stage = SimpleNamespace(max_iter=estimator.max_iter, tol=estimator.tol,
                             callback=None, verbose=estimator.verbose)
     with warnings.catch_warnings():

@@ -236,6 +236,7 @@ def test_float32_screening_gives_the_float64_objective(scale, block_size, n_thre
 def test_float32_screening_any_nearest_hint_and_huge_values(monkeypatch):
     import mlearn.utils._softmax as softmax
     from mlearn._nca import _nca_loss_grad
+    from mlearn.utils._softmax import centred
 
     X, y, L = _problem(n=300, d=5, r=5, scale=4.0)
     ref = nca_loss_grad(L, X, y)
@@ -245,7 +246,8 @@ def test_float32_screening_any_nearest_hint_and_huge_values(monkeypatch):
     for hint in (np.full(300, -1), rs.randint(300, size=300),
                  (np.arange(300) + 1) % 300):
         nearest = hint.astype(np.intp)
-        loss, grad, density = _nca_loss_grad(L, X, y, 64, 1, "float32", nearest)
+        loss, grad, density = _nca_loss_grad(L, centred(X), y, 64, 1, "float32",
+                                             nearest)
         assert loss == pytest.approx(ref[0], rel=1e-13)
         np.testing.assert_allclose(grad, ref[1], rtol=1e-10,
                                    atol=1e-12 * np.abs(ref[1]).max())
@@ -257,7 +259,7 @@ def test_float32_screening_any_nearest_hint_and_huge_values(monkeypatch):
     np.testing.assert_array_equal(nearest, D.argmin(axis=1))
     # squared norms beyond float32's range: the float64 path, same result
     monkeypatch.setattr(softmax, "_FLOAT32_SAFE", 1e-3)
-    loss, grad, _ = _nca_loss_grad(L, X, y, 64, 1, "float32", None)
+    loss, grad, _ = _nca_loss_grad(L, centred(X), y, 64, 1, "float32", None)
     ref = nca_loss_grad(L, X, y, block_size=64)
     assert loss == ref[0]
     np.testing.assert_array_equal(grad, ref[1])

@@ -40,7 +40,7 @@ from mlearn._kernels._softmax import (
 from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
 
-__all__ = ["ScreenChoice", "block_rows", "n_threads_for", "run_lbfgs",
+__all__ = ["ScreenChoice", "block_rows", "centred", "n_threads_for", "run_lbfgs",
            "softmax_pair_scatter"]
 
 # elements of one block of the distance matrix (2 MB in float64): the block
@@ -289,8 +289,8 @@ class ScreenChoice:
     least ``_SCREEN32_MIN_SAMPLES`` samples, and each sample's last nearest
     neighbour, which starts its threshold."""
 
-    def __init__(self, n_samples):
-        self.density = 1.0
+    def __init__(self, n_samples, density=1.0):
+        self.density = density
         self.nearest = np.full(n_samples, -1, dtype=np.intp)
 
     @property
@@ -299,6 +299,26 @@ class ScreenChoice:
                 and self.nearest.shape[0] >= _SCREEN32_MIN_SAMPLES):
             return "float32"
         return "float64"
+
+    def objective(self, loss_grad):
+        """``fun(L) -> (loss, grad)`` for :func:`run_lbfgs`, from
+        ``loss_grad(L, screen=..., nearest=...) -> (loss, grad, density)``:
+        each evaluation is screened as this state says and updates it."""
+
+        def fun(L):
+            loss, grad, self.density = loss_grad(L, screen=self.precision,
+                                                 nearest=self.nearest)
+            return loss, grad
+
+        return fun
+
+
+def centred(X):
+    """``X`` in float64 minus its column means: distances and the softmax
+    gradients do not change, and centred points lose less to cancellation in
+    ``‖z_i‖² + ‖z_j‖² − 2 z_iᵀz_j``. A fit centres once, not per evaluation."""
+    X = np.asarray(X, dtype=np.float64)
+    return X - X.mean(axis=0)
 
 
 def run_lbfgs(estimator, fun, L0, name, ftol, gtol, scale=1.0):
