@@ -76,16 +76,21 @@ def local_scatter(Xc, k, variant="paper"):
     norms = np.einsum("ij,ij->i", Xc, Xc)
     step = max(1, min(n_c, _BLOCK_FLOATS // n_c))
     blocks = range(0, n_c, step)
+    paper = variant == "paper"
     sigma = np.empty(n_c)
     kept = None
-    for s in blocks:
+    # metric-learn's scale needs one column, not the row blocks: they are
+    # computed here only for one block (kept for the second pass)
+    first_pass = blocks if paper or len(blocks) == 1 else ()
+    for s in first_pass:
         D = _sq_distances(Xc[s:s + step], Xc, norms[s:s + step], norms)
         rows = np.arange(D.shape[0])
         D[rows, rows + s] = 0.0  # the point itself, exactly
         if len(blocks) == 1:
             kept = D  # one block: no second distance pass (partition copies)
-        sigma[s:s + step] = np.sqrt(np.partition(D, k, axis=1)[:, k])
-    if variant == "metric_learn":
+        if paper:
+            sigma[s:s + step] = np.sqrt(np.partition(D, k, axis=1)[:, k])
+    if not paper:
         column = _sq_distances(Xc, Xc[k:k + 1], norms, norms[k:k + 1])[:, 0]
         column[k] = 0.0
         sigma = np.sqrt(np.partition(column, k))

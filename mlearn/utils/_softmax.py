@@ -78,13 +78,18 @@ def _round_up_f32(values):
 _controller = []
 
 
-def _single_threaded_blas():
-    """A context with BLAS on one thread. Building a ``ThreadpoolController``
-    inspects every loaded library (about 10 ms, more than a whole fit on a
-    small set), so one is built per process and reused."""
+def _threadpools():
+    """This process's ``ThreadpoolController``. Building one inspects every
+    loaded library (about 10 ms, more than a whole fit on a small set), so
+    one is built per process and reused."""
     if not _controller:
         _controller.append(ThreadpoolController())
-    return _controller[0].limit(limits=1, user_api="blas")
+    return _controller[0]
+
+
+def _single_threaded_blas():
+    """A context with BLAS on one thread."""
+    return _threadpools().limit(limits=1, user_api="blas")
 
 
 def n_threads_for(n_jobs):
@@ -95,9 +100,7 @@ def n_threads_for(n_jobs):
     use the cores those would."""
     if n_jobs is not None:
         return effective_n_jobs(n_jobs)
-    if not _controller:
-        _controller.append(ThreadpoolController())
-    counts = [lib.num_threads for lib in _controller[0].lib_controllers
+    counts = [lib.num_threads for lib in _threadpools().lib_controllers
               if lib.user_api == "blas"]
     return max(1, min(counts)) if counts else 1
 
