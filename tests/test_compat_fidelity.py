@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
+from sklearn.base import clone
 from sklearn.datasets import load_iris
 
 import mlearn
@@ -281,6 +282,44 @@ def test_deprecated_aliases_as_metric_learn():
     fitted = ml.ITML(max_iter=5).fit(np.r_[pairs, pairs], [1, -1, 1, -1])
     with pytest.raises(ValueError, match="threshold must be a real number"):
         fitted.set_threshold(None)
+
+
+# every deprecated alias in metric-learn 0.7.0's constructors (its source:
+# lmnn.py, itml.py, mmc.py, sdml.py, lsml.py, rca.py), with the new name
+ML_DEPRECATED = {
+    "LMNN": {"k": "n_neighbors"},
+    "ITML": {"convergence_threshold": "tol"},
+    "ITML_Supervised": {"num_constraints": "n_constraints",
+                        "convergence_threshold": "tol"},
+    "MMC": {"convergence_threshold": "tol"},
+    "MMC_Supervised": {"num_constraints": "n_constraints",
+                       "convergence_threshold": "tol"},
+    "SDML_Supervised": {"num_constraints": "n_constraints"},
+    "LSML_Supervised": {"num_constraints": "n_constraints"},
+    "RCA_Supervised": {"num_chunks": "n_chunks"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(ML_DEPRECATED))
+def test_every_deprecated_alias_of_metric_learn_is_accepted(name):
+    Est = getattr(ml, name)
+    for alias, new in ML_DEPRECATED[name].items():
+        assert Est().get_params()[alias] == "deprecated"
+        with pytest.warns(FutureWarning, match=f'"{alias}" parameter has been '
+                                               f'renamed to "{new}"'):
+            est = Est(**{alias: 7})
+        assert getattr(est, new) == 7 and getattr(est, alias) == "deprecated"
+        assert clone(est).get_params() == est.get_params()
+
+
+def test_rca_supervised_num_chunks_fits_as_n_chunks():
+    # metric-learn's older walkthrough: RCA_Supervised(num_chunks=30, chunk_size=2)
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(FutureWarning, match='"num_chunks"'):
+        old = ml.RCA_Supervised(num_chunks=30, chunk_size=2, random_state=0)
+    new = ml.RCA_Supervised(n_chunks=30, chunk_size=2, random_state=0)
+    np.testing.assert_array_equal(old.fit(X, y).components_,
+                                  new.fit(X, y).components_)
 
 
 def test_itml_supervised_random_prior_as_metric_learn():

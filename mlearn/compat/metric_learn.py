@@ -200,6 +200,9 @@ _DEPRECATED = {
     "MMC": {"convergence_threshold": "tol"},
     "MMC_Supervised": {"num_constraints": "n_constraints",
                        "convergence_threshold": "tol"},
+    "SDML_Supervised": {"num_constraints": "n_constraints"},
+    "LSML_Supervised": {"num_constraints": "n_constraints"},
+    "RCA_Supervised": {"num_chunks": "n_chunks"},
 }
 
 # The classes are made on first access (module __getattr__), from _SPECS.
