@@ -5,6 +5,12 @@ Protocol: 70/30 stratified split (seed 0), StandardScaler fitted on the training
 part, the learner fitted on the training part, 3-NN accuracy on the test part in
 the learned space. "Euclidean" is 3-NN on the scaled data.
 
+One split's accuracy moves by a test sample or two between learners that are
+equally good (one digits test sample is 0.19 pt). ``--splits K`` fits every
+learner on K splits (seeds 0 … K − 1) and reports the mean accuracy and the
+mean paired difference to mlearn's with its standard error; times stay those
+of the seed-0 split.
+
 Learners come from ``benchmarks/_learners_*.py``: each defines
 ``LEARNERS = {"ALGO": {"implementation": factory, ...}}`` where ``factory()``
 returns an object with ``fit(X, y)`` and ``transform(X)``. Implementations whose
@@ -79,9 +85,9 @@ def discover_learners():
     return learners
 
 
-def split(X, y):
+def split(X, y, seed=0):
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, stratify=y,
-                                          random_state=0)
+                                          random_state=seed)
     scaler = StandardScaler().fit(Xtr)
     return scaler.transform(Xtr), scaler.transform(Xte), ytr, yte
 
@@ -90,7 +96,10 @@ def knn_accuracy(Xtr, Xte, ytr, yte):
     return KNeighborsClassifier(n_neighbors=3).fit(Xtr, ytr).score(Xte, yte)
 
 
-def run_one(factory, Xtr, Xte, ytr, yte):
+def run_one(factory, Xtr, Xte, ytr, yte, repeats=None):
+    """Fit time (best of ``repeats``, default ``_REPEATS``, fresh fits when one
+    takes under a second), 3-NN accuracy and a note."""
+    repeats = _REPEATS if repeats is None else repeats
     try:
         est = factory()
     except ImportError as exc:
@@ -106,7 +115,7 @@ def run_one(factory, Xtr, Xte, ytr, yte):
         # a fit under a second is noisy: best of _REPEATS fresh fits (timeit's
         # rule), for every implementation alike
         if fit_time < 1.0:
-            for _ in range(_REPEATS - 1):
+            for _ in range(repeats - 1):
                 again = factory()
                 t0 = time.perf_counter()
                 again.fit(Xtr, ytr)
@@ -150,7 +159,12 @@ def main(argv=None):
                         help="datasets (default: all)")
     parser.add_argument("--impls", nargs="*",
                         help="implementations to run (default: all)")
+    parser.add_argument("--splits", type=int, default=1,
+                        help="accuracy as the mean over this many splits "
+                             "(default: 1, seed 0)")
     args = parser.parse_args(argv)
+    if args.splits < 1:
+        parser.error("--splits must be at least 1")
     learners = discover_learners()
     algos = args.learners or sorted(learners)
     unknown = set(algos) - set(learners)
@@ -161,33 +175,55 @@ def main(argv=None):
           f"(best of {_REPEATS} for fits under 1 s), wall clock, measured side by "
           "side in this run")
     print()
-    header = ("| dataset | n x d | algorithm | implementation | fit (s) | "
-              "3-NN acc | time / mlearn | note |")
+    many = args.splits > 1
+    acc_head = f"3-NN acc (mean of {args.splits})" if many else "3-NN acc"
+    extra = " Δ acc vs mlearn (± s.e.) |" if many else ""
+    header = (f"| dataset | n x d | algorithm | implementation | fit (s) | "
+              f"{acc_head} | time / mlearn |{extra} note |")
     print("# each implementation is fitted once on a small problem first, so JIT "
           "compilation (numba) and import costs are not in the timings")
     print()
     print(header)
-    print("|" + "---|" * 8)
+    print("|" + "---|" * (9 if many else 8))
     warm_up({algo: learners[algo] for algo in algos}, args.impls)
     for ds in args.datasets or list(DATASETS):
         X, y = DATASETS[ds]()
-        Xtr, Xte, ytr, yte = split(np.asarray(X, dtype=np.float64), np.asarray(y))
+        X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+        splits = [split(X, y, seed) for seed in range(args.splits)]
         shape = f"{X.shape[0]}x{X.shape[1]}"
-        base = knn_accuracy(Xtr, Xte, ytr, yte)
-        print(f"| {ds} | {shape} | Euclidean | - | - | {base:.4f} | - | |")
+        base = np.mean([knn_accuracy(*parts) for parts in splits])
+        blank = " - |" if many else ""
+        print(f"| {ds} | {shape} | Euclidean | - | - | {base:.4f} | - |{blank} |")
         for algo in algos:
             rows = []
             for impl, factory in learners[algo].items():
                 if args.impls and impl not in args.impls:
                     continue
-                rows.append((impl, *run_one(factory, Xtr, Xte, ytr, yte)))
-            ref = next((r[1] for r in rows if r[0] == "mlearn" and r[1]), None)
-            for impl, t, acc, note in rows:
-                ratio = f"{t / ref:.1f}x" if (t and ref) else "-"
+                t, acc, note = run_one(factory, *splits[0])
+                accs = [acc]
+                for parts in splits[1:]:
+                    if acc is None:
+                        break
+                    accs.append(run_one(factory, *parts, repeats=1)[1])
+                if any(a is None for a in accs):
+                    accs = [None] * len(splits)
+                rows.append((impl, t, accs, note))
+            ref = next((r for r in rows if r[0] == "mlearn" and r[1]), None)
+            for impl, t, accs, note in rows:
+                ratio = f"{t / ref[1]:.1f}x" if (t and ref) else "-"
                 ts = f"{t:.3g}" if t is not None else "-"
-                accs = f"{acc:.4f}" if acc is not None else "-"
-                print(f"| {ds} | {shape} | {algo} | {impl} | {ts} | {accs} | "
-                      f"{ratio} | {note} |")
+                ok = accs[0] is not None
+                mean = f"{np.mean(accs):.4f}" if ok else "-"
+                cell = ""
+                if many:
+                    cell = " - |"
+                    if (ok and impl != "mlearn" and ref is not None
+                            and ref[2][0] is not None):
+                        diff = np.subtract(accs, ref[2])
+                        se = diff.std(ddof=1) / np.sqrt(diff.size)
+                        cell = f" {diff.mean():+.4f} ± {se:.4f} |"
+                print(f"| {ds} | {shape} | {algo} | {impl} | {ts} | {mean} | "
+                      f"{ratio} |{cell} {note} |")
             sys.stdout.flush()
     return 0
 
