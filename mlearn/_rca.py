@@ -475,8 +475,13 @@ class RCA_Supervised(_BaseRCA):
                 f"chunk_size ({self.chunk_size}) is larger than every class; the "
                 f"largest, {label!r}, has {counts[largest]} samples."
             )
-        rng = check_random_state(self.random_state)
-        chunks = Constraints(codes).chunks(self.n_chunks, self.chunk_size,
-                                           random_state=rng)
-        self._chunk_stats = chunk_statistics(X, chunks)
+        self._chunk_stats = chunk_statistics(X, self._draw_chunks(y, codes))
         return self._finalize(X.dtype, strict=True)
+
+    def _draw_chunks(self, y, codes):
+        """Chunk id of each row (``-1``: in none), drawn by
+        :meth:`Constraints.chunks` with ``random_state`` from the class codes
+        (``mlearn.compat.metric_learn`` draws as metric-learn does)."""
+        return Constraints(codes).chunks(
+            self.n_chunks, self.chunk_size,
+            random_state=check_random_state(self.random_state))

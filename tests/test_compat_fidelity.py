@@ -35,6 +35,18 @@ ML_ITML_M = np.array([
      0.27336971692147255],
     [-0.30223327847889014, -0.29912143588292944, 0.27336971692147255,
      1.0589167733688913]])
+# metric_learn.RCA_Supervised(n_chunks=30, chunk_size=2, random_state=0) on
+# iris, .get_mahalanobis_matrix(); then with every third label set to -1
+ML_RCA_M = np.array([
+    [25.30194590930634, -20.58126126297302, -24.178142306725547, 29.859374937984136],
+    [-20.58126126297302, 42.993751422578605, 18.254432860161614, -53.53366171063249],
+    [-24.178142306725547, 18.254432860161614, 57.02339879029853, -90.33008551128759],
+    [29.859374937984136, -53.53366171063249, -90.33008551128759, 267.01446571834543]])
+ML_RCA_M_UNLABELLED = np.array([
+    [31.591515333481162, -5.376916376498838, -24.914245356110463, 9.033895001748858],
+    [-5.376916376498838, 23.766714748211918, 1.744900282667147, -18.50792611629667],
+    [-24.914245356110463, 1.744900282667147, 43.981440829026326, -43.47430274052892],
+    [9.033895001748858, -18.50792611629667, -43.47430274052892, 167.44750792922542]])
 # metric_learn.MMC(random_state=0).fit(pairs, y_pairs): Σ_D d / √Σ_S d²
 ML_MMC_OBJECTIVE = 40.10553942071064
 
@@ -310,6 +322,25 @@ def test_every_deprecated_alias_of_metric_learn_is_accepted(name):
             est = Est(**{alias: 7})
         assert getattr(est, new) == 7 and getattr(est, alias) == "deprecated"
         assert clone(est).get_params() == est.get_params()
+
+
+def test_rca_supervised_draws_metric_learns_chunks():
+    X, y = load_iris(return_X_y=True)
+    est = ml.RCA_Supervised(n_chunks=30, chunk_size=2, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.get_mahalanobis_matrix(), ML_RCA_M, rtol=1e-10)
+    # negative labels mark unlabelled points, as in metric-learn; float labels
+    # with integral values draw the same chunks
+    y_part = y.copy()
+    y_part[::3] = -1
+    for labels in (y_part, y_part.astype(float)):
+        est = ml.RCA_Supervised(n_chunks=30, chunk_size=2, random_state=0)
+        np.testing.assert_allclose(est.fit(X, labels).get_mahalanobis_matrix(),
+                                   ML_RCA_M_UNLABELLED, rtol=1e-10)
+    # string labels (metric-learn cannot cast them) draw from their codes
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est = ml.RCA_Supervised(n_chunks=30, chunk_size=2, random_state=0)
+    np.testing.assert_allclose(est.fit(X, names).get_mahalanobis_matrix(), ML_RCA_M,
+                               rtol=1e-10)
 
 
 def test_rca_supervised_num_chunks_fits_as_n_chunks():

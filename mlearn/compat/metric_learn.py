@@ -310,6 +310,8 @@ def _make_class(name, target_name, ml_params, renames, ignored):
         namespace["_fit_tuples"] = _fit_mmc_at_metric_learn_scale
     if name == "Covariance":
         namespace["_set_metric"] = _set_metric_unbiased
+    if name == "RCA_Supervised":
+        namespace["_draw_chunks"] = _draw_chunks_as_metric_learn
     # mlearn's code reads mlearn's names; point them at metric-learn's.
     for ml_name, ml_target in renames.items():
         namespace[ml_target] = property(
@@ -495,6 +497,19 @@ def _sample_pairs_as_metric_learn(self, X, y, rng):
     pairs = np.vstack([np.column_stack([a, b]), np.column_stack([c, d])])
     return pairs, np.r_[np.ones(len(a), dtype=np.intp),
                         -np.ones(len(c), dtype=np.intp)]
+
+
+def _draw_chunks_as_metric_learn(self, y, codes):
+    """Chunklets as metric-learn's ``RCA_Supervised`` draws them: its sampler
+    (:meth:`Constraints.chunks`) on the labels themselves, so negative integer
+    labels mark unlabelled points, with ``random_state`` as it is given.
+    Labels that are not integers (metric-learn casts them to ``int``) are
+    drawn from their class codes, which sort the same way."""
+    labels = np.asarray(y)
+    integral = labels.dtype.kind in "iu" or (
+        labels.dtype.kind == "f" and bool(np.all(labels == np.round(labels))))
+    return Constraints(labels if integral else codes).chunks(
+        self.n_chunks, self.chunk_size, random_state=self.random_state)
 
 
 def _fit_similar_first(self, T, y, rng):
