@@ -257,7 +257,8 @@ class LFDA(MahalanobisMixin, BaseEstimator):
         scale ``σ_i`` is the ``i``-th entry of the class's ``k``-th point's
         distances after ``np.partition`` (not ``x_i``'s own ``k``-th
         neighbour distance), and its between-class scatter is
-        ``S_b + 2 S_w``. For code moving from metric-learn
+        ``S_b + 2 S_w``; it also lowers an explicit ``k >= n_features`` to
+        ``n_features − 1`` (with a warning). For code moving from metric-learn
         (:mod:`mlearn.compat.metric_learn` sets it); the singular-scatter
         ridge and the errors are the same in both.
 
@@ -367,6 +368,11 @@ class LFDA(MahalanobisMixin, BaseEstimator):
         m = check_n_components(self.n_components, d)
         self.classes_, codes, counts = check_classes(y)
         k = max(1, min(7, d - 1)) if self.k is None else int(self.k)
+        if self.variant == "metric_learn" and self.k is not None and k >= d:
+            # metric-learn 0.7 caps an explicit k at n_features − 1
+            warnings.warn(f"Chosen k ({k}) too large, using {max(1, d - 1)} "
+                          "instead.", UserWarning, stacklevel=2)
+            k = max(1, d - 1)
         small = counts <= k
         if small.any():
             listing = ", ".join(f"{c!r} ({s})" for c, s in

@@ -194,6 +194,18 @@ def test_k_none_is_metric_learn_rule():
     np.testing.assert_array_equal(a.components_, b.components_)
 
 
+def test_metric_learn_variant_caps_k_at_n_features_minus_one():
+    # metric-learn 0.7 lowers an explicit k >= n_features to n_features − 1;
+    # the paper variant uses k as given
+    X, y = _data("iris")
+    with pytest.warns(UserWarning, match=r"Chosen k \(10\) too large, using 3"):
+        a = LFDA(k=10, variant="metric_learn").fit(X, y)
+    b = LFDA(k=3, variant="metric_learn").fit(X, y)
+    np.testing.assert_array_equal(a.components_, b.components_)
+    c = LFDA(k=10).fit(X, y)
+    assert not np.allclose(c.components_, LFDA(k=3).fit(X, y).components_)
+
+
 def test_bad_input():
     X, y = _data("iris")
     bad = X.copy()
