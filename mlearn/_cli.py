@@ -274,6 +274,15 @@ def _select_learners(requested, parser, kind="supervised"):
     for n in names:
         key = lower.get(n.lower())
         if key is None:
+            other = "regression" if kind == "supervised" else "supervised"
+            if n.lower() in {k.lower() for k in available_learners(other)}:
+                target = ("a continuous target" if other == "regression"
+                          else "class labels")
+                here = ("class labels" if kind == "supervised"
+                        else "a continuous target")
+                parser.error(f"learner {n!r} learns from {target}, and this "
+                             f"dataset has {here}; learners for it: "
+                             f"{', '.join(available) or 'none'}.")
             parser.error(f"unknown learner {n!r}; available: "
                          f"{', '.join(available) or 'none'}.")
         chosen[key] = available[key]

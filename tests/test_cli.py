@@ -70,6 +70,12 @@ def test_run_comparison_reports_errors_in_table():
     (["compare", "--dataset", "nope"], "unknown dataset 'nope'"),
     (["compare", "--dataset", "iris", "--learners", "NoSuch"],
      "unknown learner 'NoSuch'; available: "),
+    (["compare", "--dataset", "iris", "--learners", "MLKR"],
+     "learner 'MLKR' learns from a continuous target, and this dataset has "
+     "class labels; learners for it: "),
+    (["compare", "--dataset", "diabetes", "--learners", "nca"],
+     "learner 'nca' learns from class labels, and this dataset has a "
+     "continuous target; learners for it: MLKR."),
     (["compare", "--dataset", "iris", "--target", "y"],
      "--target only applies to CSV files"),
     (["demo", "--n-neighbors", "0"], "--n-neighbors must be at least 1, got 0."),
