@@ -21,7 +21,7 @@ from mlearn.utils._softmax import (
     centred,
     n_threads_for,
     run_lbfgs,
-    softmax_pair_scatter,
+    softmax_gradient,
 )
 from mlearn.utils._validation import check_n_components
 
@@ -75,21 +75,11 @@ def mlkr_loss_grad(L, X, y, block_size=None, n_threads=1, screen="float64"):
 def _mlkr_loss_grad(L, X, y, block_size, n_threads, screen, nearest=None):
     """:func:`mlkr_loss_grad` on :func:`~mlearn.utils._softmax.centred` ``X``,
     and the fraction of pairs screening listed."""
-    L = np.asarray(L, dtype=np.float64)
     y = np.ascontiguousarray(y, dtype=np.float64)
-    Z = np.ascontiguousarray(X @ L.T)
-    y_hat = np.empty(X.shape[0])
-
-    def dense(G, sq, start):
-        return _mlkr_weights(G, sq, start, y, y_hat[start:start + G.shape[0]])
-
-    def listed(G, cols, counts, start):
-        _mlkr_list_weights(G, cols, counts, y, start,
-                           y_hat[start:start + G.shape[0]])
-
-    AZ, density = softmax_pair_scatter(Z, dense, listed, block_size, n_threads,
-                                       screen, nearest)
-    return float(np.sum((y_hat - y) ** 2)), -4.0 * (AZ.T @ X), density
+    y_hat, AZtX, density = softmax_gradient(
+        L, X, y, _mlkr_weights, _mlkr_list_weights, block_size, n_threads,
+        screen, nearest)
+    return float(np.sum((y_hat - y) ** 2)), -4.0 * AZtX, density
 
 
 class MLKR(MahalanobisMixin, BaseEstimator):

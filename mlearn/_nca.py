@@ -25,7 +25,7 @@ from mlearn.utils._softmax import (
     centred,
     n_threads_for,
     run_lbfgs,
-    softmax_pair_scatter,
+    softmax_gradient,
 )
 from mlearn.utils._validation import check_classes, check_n_components
 
@@ -85,21 +85,11 @@ def nca_loss_grad(L, X, codes, block_size=None, n_threads=1, screen="float64"):
 def _nca_loss_grad(L, X, codes, block_size, n_threads, screen, nearest=None):
     """:func:`nca_loss_grad` on :func:`~mlearn.utils._softmax.centred` ``X``,
     and the fraction of pairs screening listed."""
-    L = np.asarray(L, dtype=np.float64)
     codes = np.ascontiguousarray(codes, dtype=np.intp)
-    Z = np.ascontiguousarray(X @ L.T)
-    p_same = np.empty(X.shape[0])
-
-    def dense(G, sq, start):
-        return _nca_weights(G, sq, start, codes, p_same[start:start + G.shape[0]])
-
-    def listed(G, cols, counts, start):
-        _nca_list_weights(G, cols, counts, codes, start,
-                          p_same[start:start + G.shape[0]])
-
-    AZ, density = softmax_pair_scatter(Z, dense, listed, block_size, n_threads,
-                                       screen, nearest)
-    return -float(p_same.sum()), 2.0 * (AZ.T @ X), density
+    p_same, AZtX, density = softmax_gradient(
+        L, X, codes, _nca_weights, _nca_list_weights, block_size, n_threads,
+        screen, nearest)
+    return -float(p_same.sum()), 2.0 * AZtX, density
 
 
 class NCA(MahalanobisMixin, BaseEstimator):

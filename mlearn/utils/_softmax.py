@@ -41,7 +41,7 @@ from mlearn.utils._lbfgs import finish_lbfgs
 from mlearn.utils._progress import progress_bar
 
 __all__ = ["ScreenChoice", "block_rows", "centred", "n_threads_for", "run_lbfgs",
-           "softmax_pair_scatter"]
+           "softmax_gradient", "softmax_pair_scatter"]
 
 # elements of one block of the distance matrix (2 MB in float64): the block
 # stays in cache between the GEMM that fills it, the kernel and the two GEMMs
@@ -283,6 +283,42 @@ def softmax_pair_scatter(Z, dense_weights, list_weights, block_size=None,
     # sums cost one GEMM column and keep A's rows summing to 0 as computed
     AZ = (WZ1[:, r:] + WtZ1[:, r:]) * Z - WZ1[:, :r] - WtZ1[:, :r]
     return AZ, float(kept.sum()) / (float(n) * n)
+
+
+def softmax_gradient(L, X, targets, dense_kernel, list_kernel, block_size,
+                     n_threads, screen, nearest=None):
+    """One evaluation of a softmax-over-neighbours objective (NCA, MLKR).
+
+    ``dense_kernel(G, sq, start, targets, out)`` and
+    ``list_kernel(G, cols, counts, targets, start, out)`` are the objective's
+    numba kernels (the weights of :func:`softmax_pair_scatter`'s
+    ``dense_weights``/``list_weights``); each also writes one value per row of
+    its block into ``out`` (NCA: ``p_i``, MLKR: ``ŷ_i``).
+
+    Returns
+    -------
+    per_row : ndarray of shape (n_samples,)
+        The kernels' per-row values, from which the loss follows.
+    AZtX : ndarray of shape (n_components, n_features)
+        ``(A Z)ᵀ X``: the gradient up to the objective's constant factor.
+    density : float
+        As :func:`softmax_pair_scatter`.
+    """
+    L = np.asarray(L, dtype=np.float64)
+    Z = np.ascontiguousarray(X @ L.T)
+    per_row = np.empty(X.shape[0])
+
+    def dense(G, sq, start):
+        return dense_kernel(G, sq, start, targets,
+                            per_row[start:start + G.shape[0]])
+
+    def listed(G, cols, counts, start):
+        list_kernel(G, cols, counts, targets, start,
+                    per_row[start:start + G.shape[0]])
+
+    AZ, density = softmax_pair_scatter(Z, dense, listed, block_size, n_threads,
+                                       screen, nearest)
+    return per_row, AZ.T @ X, density
 
 
 class ScreenChoice:
