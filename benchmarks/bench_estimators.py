@@ -127,6 +127,26 @@ def run_one(factory, Xtr, Xte, ytr, yte, repeats=None):
 _REPEATS = 5
 
 
+def add_splits_option(parser, score):
+    """``--splits K`` (at least 1): ``score`` as the mean over K splits."""
+    def at_least_one(text):
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError("--splits must be at least 1")
+        return value
+
+    parser.add_argument("--splits", type=at_least_one, default=1,
+                        help=f"{score} as the mean over this many splits "
+                             "(default: 1, seed 0)")
+
+
+def paired_difference(scores, reference):
+    """``mean ± standard error`` of ``scores − reference`` over the splits."""
+    diff = np.subtract(scores, reference)
+    se = diff.std(ddof=1) / np.sqrt(diff.size)
+    return f"{diff.mean():+.4f} ± {se:.4f}"
+
+
 def warm_up(learners, impls=None):
     """Fit every implementation once on a small problem (untimed)."""
     X, y = make_classification(n_samples=120, n_features=6, n_informative=4,
@@ -159,12 +179,8 @@ def main(argv=None):
                         help="datasets (default: all)")
     parser.add_argument("--impls", nargs="*",
                         help="implementations to run (default: all)")
-    parser.add_argument("--splits", type=int, default=1,
-                        help="accuracy as the mean over this many splits "
-                             "(default: 1, seed 0)")
+    add_splits_option(parser, "accuracy")
     args = parser.parse_args(argv)
-    if args.splits < 1:
-        parser.error("--splits must be at least 1")
     learners = discover_learners()
     algos = args.learners or sorted(learners)
     unknown = set(algos) - set(learners)
@@ -219,9 +235,7 @@ def main(argv=None):
                     cell = " - |"
                     if (ok and impl != "mlearn" and ref is not None
                             and ref[2][0] is not None):
-                        diff = np.subtract(accs, ref[2])
-                        se = diff.std(ddof=1) / np.sqrt(diff.size)
-                        cell = f" {diff.mean():+.4f} ± {se:.4f} |"
+                        cell = f" {paired_difference(accs, ref[2])} |"
                 print(f"| {ds} | {shape} | {algo} | {impl} | {ts} | {mean} | "
                       f"{ratio} |{cell} {note} |")
             sys.stdout.flush()

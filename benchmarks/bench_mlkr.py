@@ -25,6 +25,7 @@ import time
 import warnings
 
 import numpy as np
+from bench_estimators import add_splits_option, paired_difference
 from sklearn.datasets import load_diabetes, make_friedman1, make_regression
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsRegressor
@@ -83,12 +84,8 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", choices=sorted(DATASETS))
     parser.add_argument("--ml-max-n", type=int, default=2000,
                         help="skip metric-learn above this many training samples")
-    parser.add_argument("--splits", type=int, default=1,
-                        help="R² as the mean over this many splits (default: 1, "
-                             "seed 0)")
+    add_splits_option(parser, "R²")
     args = parser.parse_args(argv)
-    if args.splits < 1:
-        parser.error("--splits must be at least 1")
     many = args.splits > 1
     rs = np.random.RandomState(0)
     Xw = rs.normal(size=(60, 4))
@@ -126,9 +123,7 @@ def main(argv=None):
             mean = f"{np.mean(r2s):.4f}" if r2 is not None else "-"
             cell = blank
             if many and impl != "mlearn" and r2 is not None and ref_r2 is not None:
-                diff = np.subtract(r2s, ref_r2)
-                se = diff.std(ddof=1) / np.sqrt(diff.size)
-                cell = f" {diff.mean():+.4f} ± {se:.4f} |"
+                cell = f" {paired_difference(r2s, ref_r2)} |"
             print(f"| {ds} | {shape} | {impl} | {ts} | {mean} | {ratio} |{cell} "
                   f"{note} |")
             sys.stdout.flush()
